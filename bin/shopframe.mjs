@@ -1,0 +1,185 @@
+#!/usr/bin/env node
+// shopframe command-line tool.
+//   shopframe catalog build CATALOG.jsonl -o OUT.sfi [--quantizer STR] [--skip-bad] [--seed N] [--json]
+//   shopframe catalog inspect OUT.sfi [--json]
+//   shopframe search OUT.sfi --vector FILE.json [-k 10] [--category PREFIX] [--min-score S] [--json]
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { parseArgs } from 'node:util';
+
+import { buildIndexFromCatalog, loadIndex, ShopframeError } from '../js/shopframe.mjs';
+import { writeFileAtomic } from '../js/node/atomic_write.mjs';
+import { progressBar } from '../js/node/progress.mjs';
+
+const USAGE = `usage:
+  shopframe catalog build CATALOG.jsonl -o OUT.sfi [--quantizer STR] [--skip-bad] [--seed N] [--json]
+  shopframe catalog inspect INDEX.sfi [--json]
+  shopframe search INDEX.sfi --vector FILE.json [-k 10] [--category PREFIX] [--min-score S] [--json]
+
+quantizer strings: flat | sq8 | pqM, optionally preceded by pcaN/pcawN and ivfN and
+followed by rr:sq8 / rr:flat, e.g. "ivf256,pq32,rr:sq8" (default: sq8)`;
+
+class UsageError extends Error {}
+
+function parse(argv, options) {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals: true });
+  } catch (e) {
+    throw new UsageError(e.message);
+  }
+}
+
+async function readInput(path, what) {
+  try {
+    return await readFile(path);
+  } catch (e) {
+    throw new ShopframeError('io_error', `${what} ${path}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
+  }
+}
+
+async function catalogBuild(argv) {
+  const { values, positionals } = parse(argv, {
+    output: { type: 'string', short: 'o' },
+    quantizer: { type: 'string', default: 'sq8' },
+    'skip-bad': { type: 'boolean', default: false },
+    seed: { type: 'string', default: '1' },
+    json: { type: 'boolean', default: false },
+  });
+  if (positionals.length !== 1 || !values.output) throw new UsageError('catalog build needs CATALOG.jsonl and -o OUT.sfi');
+  const [input] = positionals;
+  const seed = Number(values.seed);
+  if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed must be a non-negative integer, got ${values.seed}`);
+  const text = (await readInput(input, 'catalog')).toString('utf8');
+  const bar = progressBar(process.stderr);
+  const started = performance.now();
+  let result;
+  try {
+    result = await buildIndexFromCatalog(text, {
+      source: basename(input), quantizer: values.quantizer, skipBad: values['skip-bad'], seed,
+      recallSample: 200, onProgress: ({ stage, done, total }) => bar.update(stage, done, total),
+    });
+  } finally {
+    bar.done();
+  }
+  const buildSeconds = (performance.now() - started) / 1000;
+  await writeFileAtomic(values.output, result.bytes);
+  const summary = {
+    output: values.output,
+    items: result.items,
+    dim: result.dim,
+    quantizer: values.quantizer,
+    bytes: result.bytes.length,
+    bytes_per_item: +(result.bytes.length / result.items).toFixed(1),
+    build_s: +buildSeconds.toFixed(3),
+    recall_at_10: +result.recall.toFixed(4),
+    recall_sample: Math.min(200, result.items),
+    skipped: result.skipped,
+  };
+  if (values.json) {
+    console.log(JSON.stringify(summary));
+  } else {
+    console.log(`wrote ${summary.output}: ${summary.items} items, ${summary.dim} dims, quantizer ${summary.quantizer}`);
+    console.log(`  ${summary.bytes} bytes (${summary.bytes_per_item} bytes/item), built in ${summary.build_s} s`);
+    console.log(`  recall@10 against exact search: ${summary.recall_at_10} (on ${summary.recall_sample} sampled items)`);
+    if (result.skipped.length) {
+      console.log(`  skipped ${result.skipped.length} bad line(s):`);
+      for (const s of result.skipped.slice(0, 20)) console.log(`    ${s.reason}`);
+      if (result.skipped.length > 20) console.log(`    ... and ${result.skipped.length - 20} more`);
+    }
+  }
+}
+
+async function openIndex(path) {
+  const bytes = await readInput(path, 'index');
+  try {
+    return await loadIndex(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length));
+  } catch (e) {
+    if (e instanceof ShopframeError) e.message = `${path}: ${e.message}`;
+    throw e;
+  }
+}
+
+async function catalogInspect(argv) {
+  const { values, positionals } = parse(argv, { json: { type: 'boolean', default: false } });
+  if (positionals.length !== 1) throw new UsageError('catalog inspect needs INDEX.sfi');
+  const index = await openIndex(positionals[0]);
+  const info = index.info();
+  index.close();
+  if (values.json) {
+    console.log(JSON.stringify(info));
+    return;
+  }
+  const built = info.buildUnixMs ? new Date(info.buildUnixMs).toISOString() : 'unknown';
+  console.log(`${positionals[0]}: shopframe index v${info.version}, ${info.fileBytes} bytes`);
+  console.log(`  items ${info.count}, dims ${info.dim}${info.workDim !== info.dim ? ` -> ${info.workDim}` : ''}, metric ${info.metric}`);
+  console.log(`  quantizer ${info.quantizer}${info.ivfLists ? `, nprobe ${info.defaultNprobe}` : ''}${info.defaultRerank ? `, re-rank x${info.defaultRerank}` : ''}`);
+  console.log(`  metadata ${info.hasMetadata ? 'yes' : 'no'}, built ${built}, kernels ${info.simd}`);
+  console.log('  section   offset        bytes     crc32     checksum');
+  for (const s of info.sections) {
+    console.log(`  ${s.kind.padEnd(6)} ${String(s.offset).padStart(9)} ${String(s.bytes).padStart(12)}  ${s.crc32.toString(16).padStart(8, '0')}  ${s.verified ? 'ok' : 'not checked'}`);
+  }
+}
+
+async function search(argv) {
+  const { values, positionals } = parse(argv, {
+    vector: { type: 'string' },
+    k: { type: 'string', short: 'k', default: '10' },
+    category: { type: 'string', default: '' },
+    'min-score': { type: 'string' },
+    nprobe: { type: 'string', default: '0' },
+    json: { type: 'boolean', default: false },
+  });
+  if (positionals.length !== 1 || !values.vector) throw new UsageError('search needs INDEX.sfi and --vector FILE.json');
+  const k = Number(values.k);
+  if (!Number.isInteger(k) || k < 1 || k > 10000) throw new UsageError(`-k must be an integer in 1..10000, got ${values.k}`);
+  const minScore = values['min-score'] === undefined ? -Infinity : Number(values['min-score']);
+  if (Number.isNaN(minScore)) throw new UsageError(`--min-score must be a number, got ${values['min-score']}`);
+  let vector;
+  const vtext = (await readInput(values.vector, 'vector file')).toString('utf8');
+  try {
+    vector = JSON.parse(vtext);
+  } catch (e) {
+    throw new ShopframeError('parse_error', `vector file ${values.vector}: ${e.message}`);
+  }
+  if (vector && !Array.isArray(vector) && Array.isArray(vector.embedding)) vector = vector.embedding;
+  if (!Array.isArray(vector) || !vector.every((x) => typeof x === 'number' && Number.isFinite(x))) {
+    throw new ShopframeError('parse_error', `vector file ${values.vector}: expected a JSON array of finite numbers (or {"embedding": [...]})`);
+  }
+  const index = await openIndex(positionals[0]);
+  const hits = index.search(Float32Array.from(vector), { k, category: values.category, minScore, nprobe: Number(values.nprobe) });
+  index.close();
+  if (values.json) {
+    console.log(JSON.stringify(hits.map(({ item, ...h }) => h)));
+    return;
+  }
+  if (!hits.length) console.log('no results');
+  hits.forEach((h, i) => {
+    const price = h.price === null ? '' : `  ${h.price} ${h.currency}`;
+    console.log(`${String(i + 1).padStart(3)}. ${h.score.toFixed(4)}  ${h.id}  ${h.title}  [${h.category}]${price}`);
+  });
+}
+
+async function main(argv) {
+  const [cmd, sub, ...rest] = argv;
+  if (cmd === 'catalog' && sub === 'build') return catalogBuild(rest);
+  if (cmd === 'catalog' && sub === 'inspect') return catalogInspect(rest);
+  if (cmd === 'search') return search(argv.slice(1));
+  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    console.log(USAGE);
+    return;
+  }
+  throw new UsageError(`unknown command: ${argv.slice(0, 2).join(' ')}`);
+}
+
+main(process.argv.slice(2)).catch((e) => {
+  if (e instanceof UsageError) {
+    console.error(`shopframe: ${e.message}\n\n${USAGE}`);
+    process.exitCode = 2;
+  } else if (e instanceof ShopframeError) {
+    console.error(`shopframe: error (${e.code}): ${e.message}`);
+    process.exitCode = 1;
+  } else {
+    console.error(`shopframe: ${e?.stack ?? e}`);
+    process.exitCode = 1;
+  }
+});

@@ -1,0 +1,49 @@
+// Loads the WASM core once per realm, the same way in node, browsers and workers.
+// The host supplies the wasm:
+//   - workers (workerd, Cloudflare): `import wasmModule from './shopframe_core.wasm'` and
+//     `initCore({ wasmModule })` first: they forbid compiling wasm from bytes;
+//   - node: the .wasm next to the loader is read and compiled here;
+//   - browsers: the loader fetches it next to itself (or pass wasmModule / wasmUrl).
+import createShopframeCore from '../build/wasm/shopframe_core.mjs';
+import { ShopframeError } from './errors.mjs';
+
+export { ShopframeError };
+
+let corePromise = null;
+
+async function compileForHost(options) {
+  if (options.wasmModule) return options.wasmModule;
+  const url = options.wasmUrl ?? new URL('../build/wasm/shopframe_core.wasm', import.meta.url);
+  if (String(url).startsWith('file:')) {  // node (and other runtimes with node:fs)
+    const { readFile } = await import('node:fs/promises');
+    return WebAssembly.compile(await readFile(url));
+  }
+  if (typeof WebAssembly.compileStreaming === 'function') return WebAssembly.compileStreaming(fetch(url));
+  return WebAssembly.compile(await (await fetch(url)).arrayBuffer());
+}
+
+/**
+ * Initialise the core (idempotent; the first call's options win).
+ * @param {{ wasmModule?: WebAssembly.Module, wasmUrl?: string | URL }} [options]
+ */
+export function initCore(options = {}) {
+  if (!corePromise) {
+    corePromise = (async () => {
+      const module = await compileForHost(options);
+      return createShopframeCore({
+        instantiateWasm(imports, done) {
+          WebAssembly.instantiate(module, imports).then((instance) => done(instance, module));
+          return {};
+        },
+        locateFile: (path) => path,  // never used for the wasm (instantiateWasm above); workerd has no import.meta.url
+      });
+    })();
+    corePromise.catch(() => { corePromise = null; });
+  }
+  return corePromise;
+}
+
+
+export function throwCoreError(obj) {
+  throw new ShopframeError(obj.errorCode() || 'internal', obj.errorMessage() || 'unknown error');
+}

@@ -1,0 +1,190 @@
+// shopframe's JS API: the same in node, browsers and workers.
+//
+//   import { loadIndex } from 'shopframe';
+//   const index = await loadIndex(bytes);                 // Uint8Array of a .sfi file
+//   const hits = index.search(queryFloat32, { k: 10, category: 'Fruit', minScore: 0.3 });
+//   // [{ id, score, title, category, price, currency, url, image, item }]
+//   index.info();                                         // what `shopframe catalog inspect` shows
+//   index.close();                                        // frees WASM memory now (else on GC... never: call it)
+import { initCore, throwCoreError, ShopframeError } from './core.mjs';
+
+export { initCore, ShopframeError };
+
+/**
+ * Open an index. The bytes are copied once into WASM memory and used there in place
+ * (validated, checksums verified unless `verify: false`). To skip the copy, fill the
+ * array returned by `allocIndexBuffer(size)` and pass it back.
+ */
+export async function loadIndex(bytes, options = {}) {
+  const core = await initCore(options);
+  if (!(bytes instanceof Uint8Array)) {
+    if (bytes instanceof ArrayBuffer) bytes = new Uint8Array(bytes);
+    else throw new ShopframeError('invalid_argument', 'loadIndex: expected a Uint8Array or ArrayBuffer');
+  }
+  let buffer = inPlaceBuffers.get(bytes);
+  if (!buffer) {
+    buffer = core.makeBuffer(bytes.length);
+    buffer.view().set(bytes);
+  }
+  inPlaceBuffers.delete(bytes);
+  const raw = new core.Index();
+  const ok = raw.open(buffer, options.verify !== false);
+  buffer.delete();  // the index holds its own reference
+  if (!ok) {
+    try { throwCoreError(raw); } finally { raw.delete(); }
+  }
+  return new Index(raw);
+}
+
+const inPlaceBuffers = new WeakMap();
+
+/** A Uint8Array inside WASM memory; fill it (e.g. from a fetch stream) and pass it to loadIndex without a copy. */
+export async function allocIndexBuffer(size, options = {}) {
+  const core = await initCore(options);
+  const buffer = core.makeBuffer(size);
+  const view = buffer.view();
+  inPlaceBuffers.set(view, buffer);
+  return view;
+}
+
+export class Index {
+  #raw;
+  #dim;
+  constructor(raw) {
+    this.#raw = raw;
+    this.#dim = raw.dim();
+  }
+
+  get dim() { return this.#dim; }
+  get size() { return this.#live().size(); }
+
+  /**
+   * @param {Float32Array | number[]} query  `dim` numbers
+   * @param {{ k?: number, category?: string, minScore?: number, nprobe?: number, rerank?: number }} [options]
+   */
+  search(query, options = {}) {
+    const raw = this.#live();
+    if (!query || typeof query.length !== 'number' || query.length !== this.#dim) {
+      throw new ShopframeError('invalid_argument',
+        `search: query has ${query?.length ?? 'no'} dimensions, the index has ${this.#dim}`);
+    }
+    const k = options.k ?? 10;
+    if (!Number.isInteger(k) || k < 0) throw new ShopframeError('invalid_argument', `search: k must be a non-negative integer, got ${k}`);
+    const minScore = options.minScore ?? -Infinity;
+    if (typeof minScore !== 'number' || Number.isNaN(minScore)) throw new ShopframeError('invalid_argument', 'search: minScore must be a number');
+    raw.queryView().set(query);
+    const n = raw.search(k, options.category ?? '', minScore, options.nprobe ?? 0, options.rerank ?? 0);
+    if (n < 0) throwCoreError(raw);
+    const items = raw.resultItems().slice();  // copy: later calls reuse the buffers
+    const scores = raw.resultScores().slice();
+    const out = new Array(n);
+    for (let i = 0; i < n; ++i) {
+      const meta = raw.item(items[i]);
+      out[i] = {
+        id: meta.id || String(items[i]), score: scores[i], title: meta.title, category: meta.category,
+        price: meta.price, currency: meta.currency, url: meta.url, image: meta.image, item: items[i],
+      };
+    }
+    return out;
+  }
+
+  /** Item ordinals and scores only (no metadata objects): the fast path for bulk use. */
+  searchRaw(query, options = {}) {
+    const raw = this.#live();
+    if (!query || query.length !== this.#dim) {
+      throw new ShopframeError('invalid_argument', `search: query has ${query?.length} dimensions, the index has ${this.#dim}`);
+    }
+    raw.queryView().set(query);
+    const n = raw.search(options.k ?? 10, options.category ?? '', options.minScore ?? -Infinity, options.nprobe ?? 0, options.rerank ?? 0);
+    if (n < 0) throwCoreError(raw);
+    return { items: raw.resultItems().slice(), scores: raw.resultScores().slice() };
+  }
+
+  /** Metadata of item ordinal `i`. */
+  item(i) { return this.#live().item(i); }
+
+  info() { return this.#live().info(); }
+
+  close() {
+    if (this.#raw) this.#raw.delete();
+    this.#raw = null;
+  }
+
+  #live() {
+    if (!this.#raw) throw new ShopframeError('invalid_argument', 'index is closed');
+    return this.#raw;
+  }
+}
+
+function progressCallback(onProgress) {
+  return onProgress ? (stage, done, total) => onProgress({ stage, done, total }) : undefined;
+}
+
+function runBuild(builder, options) {
+  const ok = builder.build(options.quantizer ?? 'sq8', options.metric ?? 'cosine', options.seed ?? 1,
+    options.buildTime ?? Date.now(), progressCallback(options.onProgress));
+  if (!ok) throwCoreError(builder);
+  const out = builder.output();
+  const bytes = out.view().slice();
+  out.delete();
+  let recall;
+  if (options.recallSample) {
+    recall = builder.measureRecall(options.recallSample, 10);
+    if (recall < 0) throwCoreError(builder);
+  }
+  return { bytes, recall };
+}
+
+/**
+ * Build an index from vectors (n x dim, row-major) and optional item metadata.
+ * @returns {Promise<Uint8Array>}
+ */
+export async function buildIndex(options) {
+  const { vectors, dim, items } = options;
+  if (!(vectors instanceof Float32Array) || !Number.isInteger(dim) || dim <= 0 || vectors.length % dim !== 0) {
+    throw new ShopframeError('invalid_argument', 'buildIndex: vectors must be a Float32Array of n*dim numbers');
+  }
+  const n = vectors.length / dim;
+  if (items && items.length !== n) throw new ShopframeError('invalid_argument', `buildIndex: ${items.length} items for ${n} vectors`);
+  const core = await initCore(options);
+  const builder = new core.IndexBuilder();
+  try {
+    builder.reserveVectors(n, dim);
+    builder.vectorView().set(vectors);
+    for (const it of items ?? []) {
+      builder.addMeta(String(it.id ?? ''), it.title ?? '', it.category ?? '', it.currency ?? '', it.url ?? '',
+        it.image ?? '', typeof it.price === 'number' ? it.price : 0, typeof it.price === 'number');
+    }
+    return runBuild(builder, options).bytes;
+  } finally {
+    builder.delete();
+  }
+}
+
+/**
+ * Build an index from JSONL catalog text whose lines carry embeddings.
+ * @returns {Promise<{ bytes: Uint8Array, items: number, dim: number, skipped: {line:number, reason:string}[], recall?: number }>}
+ */
+export async function buildIndexFromCatalog(text, options = {}) {
+  const core = await initCore(options);
+  const builder = new core.IndexBuilder();
+  try {
+    if (!builder.parseCatalog(text, options.source ?? 'catalog.jsonl', !!options.skipBad, options.dim ?? 0)) throwCoreError(builder);
+    const skipped = builder.skipped();
+    if (builder.count() === 0) throw new ShopframeError('invalid_argument', `${options.source ?? 'catalog'}: no products`);
+    const { bytes, recall } = runBuild(builder, options);
+    return { bytes, items: builder.count(), dim: builder.dim(), skipped, recall };
+  } finally {
+    builder.delete();
+  }
+}
+
+/** Name of the SIMD kernel table in use ("wasm128" or "scalar"). */
+export async function simdName(options = {}) {
+  return (await initCore(options)).simdName();
+}
+
+/** Current size of the WASM memory in bytes (it only grows; for leak checks and budgets). */
+export async function coreMemoryBytes(options = {}) {
+  return (await initCore(options)).heapBytes();
+}

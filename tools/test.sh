@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Every test: set-up (idempotent), then the C++ suite natively, as WASM under node,
+# and under ASan+UBSan; then the JS tests with node's test runner.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+tools/setup.sh
+tools/build.sh asan
+
+echo "== C++ tests, native" >&2
+(cd build/native && ctest --output-on-failure)
+echo "== C++ tests, WASM under node" >&2
+(cd build/wasm && ctest --output-on-failure)
+echo "== C++ tests, native ASan+UBSan" >&2
+(cd build/asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure)
+echo "== JS tests" >&2
+node --test tests/js/

@@ -1,0 +1,270 @@
+// Embind bindings of the shopframe core. Classes, not globals; data crosses as
+// typed-array views into WASM memory (take a fresh view after any call that may
+// allocate: memory growth detaches old views). Errors never throw across the
+// boundary: calls return false / -1 and lastError() says what and where; the JS
+// layer (js/core.mjs) turns that into an Error with a `code`.
+#include <emscripten/bind.h>
+#include <emscripten/heap.h>
+#include <emscripten/val.h>
+
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include "catalog/catalog.h"
+#include "index/index.h"
+#include "index/kernels.h"
+
+using emscripten::val;
+
+namespace {
+
+struct last_error {
+  std::string code, message;
+  void set(const sf::error& e) {
+    code = sf::status_name(e.code);
+    message = e.message;
+  }
+  void clear() { code.clear(), message.clear(); }
+};
+
+// Bytes in WASM memory, 8-byte aligned (std::vector<uint64_t> storage), so an index
+// can be opened in place.
+class byte_buffer {
+ public:
+  explicit byte_buffer(size_t n) : words_((n + 7) / 8), size_(n) {}
+  uint8_t* data() { return reinterpret_cast<uint8_t*>(words_.data()); }
+  size_t size() const { return size_; }
+  val view() { return val(emscripten::typed_memory_view(size_, data())); }
+
+ private:
+  std::vector<uint64_t> words_;
+  size_t size_;
+};
+
+class wasm_index {
+ public:
+  // Takes the buffer (filled by JS through its view) and validates it.
+  bool open(std::shared_ptr<byte_buffer> bytes, bool verify) {
+    err_.clear();
+    auto v = sf::index_view::open(bytes->data(), bytes->size(), verify);
+    if (!v) return err_.set(v.err()), false;
+    bytes_ = std::move(bytes);
+    view_ = std::move(v.value());
+    query_.assign(view_.dim(), 0.0f);
+    return true;
+  }
+  val query_view() { return val(emscripten::typed_memory_view(query_.size(), query_.data())); }
+
+  // Searches the query written into query_view(); returns the hit count or -1.
+  int search(size_t k, std::string category, float min_score, size_t nprobe, size_t rerank) {
+    err_.clear();
+    sf::search_options so;
+    so.k = k, so.category_prefix = std::move(category), so.min_score = min_score, so.nprobe = nprobe, so.rerank = rerank;
+    auto r = view_.search(query_.data(), query_.size(), so);
+    if (!r) return err_.set(r.err()), -1;
+    items_.resize(r.value().size());
+    scores_.resize(r.value().size());
+    for (size_t i = 0; i < r.value().size(); ++i) items_[i] = r.value()[i].item, scores_[i] = r.value()[i].score;
+    return int(items_.size());
+  }
+  val result_items() { return val(emscripten::typed_memory_view(items_.size(), items_.data())); }
+  val result_scores() { return val(emscripten::typed_memory_view(scores_.size(), scores_.data())); }
+
+  val item(uint32_t i) const {
+    sf::item_view it = view_.item(i);
+    val o = val::object();
+    o.set("id", std::string(it.id));
+    o.set("title", std::string(it.title));
+    o.set("category", std::string(it.category));
+    o.set("price", it.has_price ? val(it.price) : val::null());
+    o.set("currency", std::string(it.currency));
+    o.set("url", std::string(it.url));
+    o.set("image", std::string(it.image));
+    return o;
+  }
+
+  val info() const {
+    const sf::index_info& in = view_.info();
+    val o = val::object();
+    o.set("version", in.version);
+    o.set("dim", in.dim);
+    o.set("workDim", in.work_dim);
+    o.set("count", in.count);
+    o.set("metric", std::string(in.metric_kind == sf::metric::cosine ? "cosine" : "inner_product"));
+    o.set("quantizer", in.quantizer);
+    o.set("buildUnixMs", double(in.build_unix_ms));
+    o.set("fileBytes", double(in.file_bytes));
+    o.set("ivfLists", in.ivf_lists);
+    o.set("defaultNprobe", in.default_nprobe);
+    o.set("defaultRerank", in.default_rerank);
+    o.set("hasMetadata", in.has_metadata);
+    o.set("simd", std::string(sf::kernels::active().name));
+    val secs = val::array();
+    for (const auto& s : in.sections) {
+      val e = val::object();
+      e.set("kind", s.kind);
+      e.set("offset", double(s.offset));
+      e.set("bytes", double(s.bytes));
+      e.set("crc32", s.crc32);
+      e.set("verified", s.verified);
+      secs.call<void>("push", e);
+    }
+    o.set("sections", secs);
+    return o;
+  }
+
+  uint32_t dim() const { return view_.dim(); }
+  uint32_t size() const { return view_.size(); }
+  std::string error_code() const { return err_.code; }
+  std::string error_message() const { return err_.message; }
+
+ private:
+  std::shared_ptr<byte_buffer> bytes_;
+  sf::index_view view_;
+  std::vector<float> query_;
+  std::vector<uint32_t> items_;
+  std::vector<float> scores_;
+  last_error err_;
+};
+
+// Collects vectors and metadata (directly, or from a JSONL catalog) and builds an index.
+class index_builder {
+ public:
+  // A zeroed n x d vector buffer JS fills through vector_view().
+  void reserve_vectors(size_t n, size_t d) {
+    n_ = n, d_ = d;
+    vectors_.assign(n * d, 0.0f);
+  }
+  val vector_view() { return val(emscripten::typed_memory_view(vectors_.size(), vectors_.data())); }
+  void add_meta(std::string id, std::string title, std::string category, std::string currency, std::string url,
+                std::string image, double price, bool has_price) {
+    meta_.push_back({std::move(id), std::move(title), std::move(category), std::move(currency), std::move(url),
+                     std::move(image), price, has_price});
+  }
+
+  // Parses JSONL text; every product needs an embedding. Returns false on error.
+  bool parse_catalog(std::string text, std::string source, bool skip_bad, size_t expected_dim) {
+    err_.clear();
+    sf::catalog_options co;
+    co.skip_bad = skip_bad;
+    co.expected_dim = expected_dim;
+    auto r = sf::parse_catalog_jsonl(text, source, co);
+    if (!r) return err_.set(r.err()), false;
+    sf::catalog& c = r.value();
+    skipped_ = val::array();
+    for (const auto& s : c.skipped) {
+      val e = val::object();
+      e.set("line", double(s.line));
+      e.set("reason", s.reason);
+      skipped_.call<void>("push", e);
+    }
+    for (const auto& p : c.products) {
+      if (p.embedding.empty()) {
+        err_.set(sf::make_error(sf::status::invalid_argument,
+                                source + ":" + std::to_string(p.line) + ": field 'embedding': missing (product \"" + p.id +
+                                    "\"); without a model every product needs its embedding"));
+        return false;
+      }
+    }
+    n_ = c.products.size(), d_ = c.embedding_dim;
+    vectors_.clear();
+    vectors_.reserve(n_ * d_);
+    meta_.clear();
+    for (auto& p : c.products) {
+      vectors_.insert(vectors_.end(), p.embedding.begin(), p.embedding.end());
+      meta_.push_back({std::move(p.id), std::move(p.title), std::move(p.category), std::move(p.currency),
+                       std::move(p.url), p.images.empty() ? std::string() : std::move(p.images[0]), p.price,
+                       p.has_price});
+    }
+    return true;
+  }
+  val skipped() const { return skipped_; }
+  size_t count() const { return n_; }
+  size_t dim() const { return d_; }
+
+  bool build(std::string quantizer, std::string metric, double seed, double build_unix_ms, val progress) {
+    err_.clear();
+    sf::build_options opt;
+    opt.quantizer = std::move(quantizer);
+    opt.metric_kind = metric == "inner_product" ? sf::metric::inner_product : sf::metric::cosine;
+    opt.seed = uint64_t(seed);
+    opt.build_unix_ms = uint64_t(build_unix_ms);
+    if (!progress.isUndefined() && !progress.isNull())
+      opt.progress = [&](const char* stage, size_t done, size_t total) {
+        progress(std::string(stage), double(done), double(total));
+      };
+    auto r = sf::build_index(vectors_.data(), n_, d_, meta_, opt);
+    if (!r) return err_.set(r.err()), false;
+    out_ = std::make_shared<byte_buffer>(r.value().size());
+    std::memcpy(out_->data(), r.value().data(), r.value().size());
+    return true;
+  }
+  // The built index: bytes (a view) and, for opening, the buffer itself.
+  std::shared_ptr<byte_buffer> output() const { return out_; }
+
+  // Recall@k of the built index against exact search (see sf::measure_recall); -1 on error.
+  double measure_recall(size_t sample, size_t k) {
+    err_.clear();
+    if (!out_) return -1;
+    auto v = sf::index_view::open(out_->data(), out_->size(), false);
+    if (!v) return err_.set(v.err()), -1;
+    auto r = sf::measure_recall(v.value(), vectors_.data(), n_, d_, sample, k);
+    if (!r) return err_.set(r.err()), -1;
+    return r.value();
+  }
+  std::string error_code() const { return err_.code; }
+  std::string error_message() const { return err_.message; }
+
+ private:
+  size_t n_ = 0, d_ = 0;
+  std::vector<float> vectors_;
+  std::vector<sf::item_meta> meta_;
+  std::shared_ptr<byte_buffer> out_;
+  val skipped_ = val::array();
+  last_error err_;
+};
+
+std::shared_ptr<byte_buffer> make_buffer(size_t n) { return std::make_shared<byte_buffer>(n); }
+std::string simd_name() { return sf::kernels::active().name; }
+double heap_bytes() { return double(emscripten_get_heap_size()); }
+
+}  // namespace
+
+EMSCRIPTEN_BINDINGS(shopframe) {
+  using namespace emscripten;
+  class_<byte_buffer>("ByteBuffer")
+      .smart_ptr<std::shared_ptr<byte_buffer>>("ByteBufferPtr")
+      .function("view", &byte_buffer::view)
+      .function("size", &byte_buffer::size);
+  function("makeBuffer", &make_buffer);
+  function("simdName", &simd_name);
+  function("heapBytes", &heap_bytes);
+  class_<wasm_index>("Index")
+      .constructor<>()
+      .function("open", &wasm_index::open)
+      .function("queryView", &wasm_index::query_view)
+      .function("search", &wasm_index::search)
+      .function("resultItems", &wasm_index::result_items)
+      .function("resultScores", &wasm_index::result_scores)
+      .function("item", &wasm_index::item)
+      .function("info", &wasm_index::info)
+      .function("dim", &wasm_index::dim)
+      .function("size", &wasm_index::size)
+      .function("errorCode", &wasm_index::error_code)
+      .function("errorMessage", &wasm_index::error_message);
+  class_<index_builder>("IndexBuilder")
+      .constructor<>()
+      .function("reserveVectors", &index_builder::reserve_vectors)
+      .function("vectorView", &index_builder::vector_view)
+      .function("addMeta", &index_builder::add_meta)
+      .function("parseCatalog", &index_builder::parse_catalog)
+      .function("skipped", &index_builder::skipped)
+      .function("count", &index_builder::count)
+      .function("dim", &index_builder::dim)
+      .function("build", &index_builder::build)
+      .function("output", &index_builder::output)
+      .function("measureRecall", &index_builder::measure_recall)
+      .function("errorCode", &index_builder::error_code)
+      .function("errorMessage", &index_builder::error_message);
+}
