@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prepare third-party single-file sources in build/deps (never committed):
 #   build/deps/include/catch2/catch.hpp   Catch2 v2 from Debian's `catch2`
+#   build/deps/include/stb/stb_image.h   from Debian's `libstb-dev`
 #   build/deps/include/simdjson.h         simdjson 3.0.1 amalgamation (apt-get source simdjson)
 #   build/deps/simdjson/simdjson.cpp
 # emcc refuses -I/usr/include, so headers are copied into a private include dir.
@@ -9,6 +10,12 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 deps="$root/build/deps"
 mkdir -p "$deps/include/catch2" "$deps/simdjson"
+
+# stb_image (libstb-dev) for JPEG/PNG decoding.
+if [ ! -f "$deps/include/stb/stb_image.h" ]; then
+  mkdir -p "$deps/include/stb"
+  cp /usr/include/stb/stb_image.h "$deps/include/stb/stb_image.h"
+fi
 
 if [ ! -f "$deps/include/catch2/catch.hpp" ]; then
   cp /usr/include/catch2/catch.hpp "$deps/include/catch2/catch.hpp"

@@ -6,9 +6,8 @@
 // when the line as a whole is at fault); with skip_bad the same text lands in
 // catalog::skipped. Only the product-count limit stops a skip_bad parse.
 //
-// Note: On Demand skips the values of unknown fields without validating their scalars
-// (structure and UTF-8 are still checked for the whole line). A UTF-8 byte order mark
-// before the first line is skipped.
+// Unknown fields are ignored but must be valid JSON nested at most 64 deep. A UTF-8
+// byte order mark before the first line is skipped.
 #include <simdjson.h>
 
 #include <cmath>
@@ -185,6 +184,71 @@ line_error read_embedding(od::value& v, const catalog_limits& lim, size_t dim_hi
   return {};
 }
 
+// Unknown fields are validated, not just skipped: On Demand's skipping trusts the
+// structural index, whose view of malformed input differs between its SIMD kernels and
+// the fallback kernel used in WASM, so only full validation accepts the same lines
+// everywhere. Nesting is bounded to keep the recursion small.
+constexpr int k_max_unknown_depth = 64;
+
+line_error validate_value(od::value& v, const std::string& where, int depth) {
+  if (depth > k_max_unknown_depth)
+    return fail(status::limit_exceeded, where + ": nested deeper than " + std::to_string(k_max_unknown_depth));
+  od::json_type t;
+  if (auto e = v.type().get(t)) return invalid_json(where, e);
+  switch (t) {
+    case od::json_type::array: {
+      od::array arr;
+      if (auto e = v.get_array().get(arr)) return invalid_json(where, e);
+      for (auto el : arr) {
+        od::value ev;
+        if (auto e = std::move(el).get(ev)) return invalid_json(where, e);
+        line_error le = validate_value(ev, where, depth + 1);
+        if (le.code != status::ok) return le;
+      }
+      return {};
+    }
+    case od::json_type::object: {
+      od::object obj;
+      if (auto e = v.get_object().get(obj)) return invalid_json(where, e);
+      for (auto fr : obj) {
+        od::field f;
+        if (auto e = std::move(fr).get(f)) return invalid_json(where, e);
+        std::string_view key;
+        if (auto e = f.unescaped_key().get(key)) return invalid_json(where, e);
+        od::value fv = f.value();
+        line_error le = validate_value(fv, where, depth + 1);
+        if (le.code != status::ok) return le;
+      }
+      return {};
+    }
+    case od::json_type::number: {
+      double d;
+      if (auto e = v.get_double().get(d)) {
+        if (e == simdjson::NUMBER_ERROR) return fail(status::parse_error, where + ": invalid or out-of-range number");
+        return invalid_json(where, e);
+      }
+      return {};
+    }
+    case od::json_type::string: {
+      std::string_view sv;
+      if (auto e = v.get_string().get(sv)) return invalid_json(where, e);
+      return {};
+    }
+    case od::json_type::boolean: {
+      bool b;
+      if (v.get_bool().get(b)) return fail(status::parse_error, where + ": invalid JSON: invalid literal");
+      return {};
+    }
+    case od::json_type::null: {
+      bool is_null = false;
+      if (v.is_null().get(is_null) || !is_null)
+        return fail(status::parse_error, where + ": invalid JSON: invalid literal");
+      return {};
+    }
+  }
+  return invalid_json(where, simdjson::TAPE_ERROR);
+}
+
 enum field_bit : unsigned {
   k_id = 1,
   k_title = 2,
@@ -200,6 +264,9 @@ enum field_bit : unsigned {
 // need the line itself; cross-line checks (ids, dimension) are the caller's.
 line_error parse_line(od::parser& parser, simdjson::padded_string_view json, const catalog_limits& lim,
                       size_t dim_hint, product& p) {
+  // UTF-8 is checked up front: On Demand's own check differs between its SIMD and
+  // fallback (WASM) kernels for bytes in values it skips.
+  if (!simdjson::validate_utf8(json.data(), json.length())) return invalid_json("", simdjson::UTF8_ERROR);
   od::document doc;
   if (auto e = parser.iterate(json).get(doc)) return invalid_json("", e);
   od::json_type top;
@@ -232,8 +299,13 @@ line_error parse_line(od::parser& parser, simdjson::padded_string_view json, con
     else if (key == "url") bit = k_url;
     else if (key == "images") bit = k_images;
     else if (key == "embedding") bit = k_embedding;
-    else continue;  // unknown field: On Demand skips its value
     const std::string where = field_prefix(key);
+    if (bit == 0) {  // unknown field: validated, then ignored
+      od::value v = f.value();
+      line_error le = validate_value(v, where, 1);
+      if (le.code != status::ok) return le;
+      continue;
+    }
     if (seen & bit) return fail(status::parse_error, where + ": duplicate key");
     seen |= bit;
     od::value v = f.value();

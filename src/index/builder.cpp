@@ -138,6 +138,7 @@ result<std::vector<uint8_t>> build_index(const float* vectors, size_t n, size_t 
     for (size_t j = 0; j < d; ++j)
       if (!std::isfinite(v[j]))
         return make_error(status::invalid_argument, "vector " + std::to_string(i) + "[" + std::to_string(j) + "] is not finite");
+    if (opt.power_normalize) power_normalize(v, d);
     if (cosine && !normalize(v, d))
       return make_error(status::invalid_argument, "vector " + std::to_string(i) + " is zero: cosine needs a direction");
   }
@@ -146,7 +147,16 @@ result<std::vector<uint8_t>> build_index(const float* vectors, size_t n, size_t 
   size_t wd = d;
   if (spec.transform_dim) {
     progress("pca", 0, 1);
-    auto t = pca_train(work.data(), n, d, spec.transform_dim, spec.whiten);
+    result<linear_transform> t = make_error(status::invalid_argument, "no transform");
+    if (spec.external_transform) {
+      if (!opt.transform || opt.transform->in_d != d || opt.transform->out_d != spec.transform_dim ||
+          opt.transform->mean.size() != d || opt.transform->matrix.size() != d * spec.transform_dim)
+        return make_error(status::invalid_argument, "quantizer \"" + opt.quantizer + "\": needs a " + std::to_string(d) +
+                                                        " -> " + std::to_string(spec.transform_dim) + " transform from the caller");
+      t = *opt.transform;
+    } else {
+      t = pca_train(work.data(), n, d, spec.transform_dim, spec.whiten);
+    }
     if (!t) return t.err();
     std::vector<float> projected(n * spec.transform_dim);
     t.value().apply(work.data(), n, projected.data());
@@ -259,10 +269,11 @@ result<std::vector<uint8_t>> build_index(const float* vectors, size_t n, size_t 
   format::store<uint32_t>(h.data() + format::hdr::default_rerank,
                           uint32_t(spec.rerank == quantizer_spec::rerank_kind::none ? 0 : (opt.default_rerank ? opt.default_rerank : 4)));
   h[format::hdr::metric] = uint8_t(opt.metric_kind);
-  h[format::hdr::transform] = spec.transform_dim ? (spec.whiten ? 'w' : 'p') : 'n';
+  h[format::hdr::transform] = format::transform_kind(spec.transform_dim, spec.whiten, spec.external_transform);
   h[format::hdr::codes] = uint8_t(spec.codes);
   h[format::hdr::rerank] = uint8_t(spec.rerank);
-  format::store<uint32_t>(h.data() + format::hdr::flags, meta.empty() ? 0 : format::kFlagHasMetadata);
+  format::store<uint32_t>(h.data() + format::hdr::flags, (meta.empty() ? 0 : format::kFlagHasMetadata) |
+                                                             (opt.power_normalize ? format::kFlagPowerNormalize : 0));
   format::store<uint64_t>(h.data() + format::hdr::build_unix_ms, opt.build_unix_ms);
   std::string canon = spec.canonical();
   if (canon.size() >= format::kQuantizerChars) return make_error(status::invalid_argument, "quantizer string too long");

@@ -43,6 +43,13 @@ inline constexpr size_t kAlign = 64;
 inline constexpr size_t kQuantizerChars = 48;
 inline constexpr uint32_t kMaxSections = 32;
 inline constexpr uint32_t kFlagHasMetadata = 1;
+inline constexpr uint32_t kFlagPowerNormalize = 2;  // signed sqrt of inputs before L2 normalisation
+inline constexpr uint32_t kKnownFlags = kFlagHasMetadata | kFlagPowerNormalize;
+
+// Transform kind byte for a quantizer spec.
+inline constexpr char transform_kind(size_t dim, bool whiten, bool external) {
+  return dim == 0 ? 'n' : external ? 'l' : whiten ? 'w' : 'p';
+}
 
 // Header field offsets (bytes). Kept as named constants so reader and writer agree.
 namespace hdr {
@@ -59,10 +66,10 @@ inline constexpr size_t pq_m = 44;            // u32 (0 = none)
 inline constexpr size_t default_nprobe = 48;  // u32
 inline constexpr size_t default_rerank = 52;  // u32
 inline constexpr size_t metric = 56;          // u8 'c' cosine, 'i' inner product
-inline constexpr size_t transform = 57;       // u8 'n' none, 'p' pca, 'w' pca-whitening
+inline constexpr size_t transform = 57;       // u8 'n' none, 'p' pca, 'w' pca-whitening, 'l' learned by the caller (lda)
 inline constexpr size_t codes = 58;           // u8 'f' flat, 's' sq8, 'p' pq
 inline constexpr size_t rerank = 59;          // u8 'n' none, 'f' flat, 's' sq8
-inline constexpr size_t flags = 60;           // u32 bit 0: has metadata
+inline constexpr size_t flags = 60;           // u32 bit 0: has metadata, bit 1: power-normalise
 inline constexpr size_t build_unix_ms = 64;   // u64
 inline constexpr size_t quantizer = 72;       // char[48], NUL padded
 inline constexpr size_t table_crc = 120;      // u32 CRC-32 of the section table

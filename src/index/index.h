@@ -17,7 +17,9 @@
 // A view is immutable and safe to search from several threads.
 //
 // Quantizer strings (FAISS-factory style, comma separated, in this order):
-//   [pcaN | pcawN,]  linear transform to N dims (PCA, or PCA-whitening), applied to queries
+//   [pcaN | pcawN | ldaN,]  linear transform to N dims, applied to queries too: PCA or
+//                    PCA-whitening learned here, or a transform learned by the caller
+//                    (build_options::transform, e.g. LDA catalog adaptation)
 //   [ivfN,]          inverted file over N coarse k-means lists
 //   flat | sq8 | pqM first-stage codes (float32, int8 scalar, or M-byte product codes)
 //   [,rr:flat | ,rr:sq8]  re-rank a shortlist with finer codes
@@ -34,6 +36,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "index/pca.h"
 
 namespace sf {
 
@@ -53,6 +56,11 @@ struct build_options {
   size_t default_nprobe = 0;      // stored in the file; 0 = choose from the list count
   size_t default_rerank = 0;      // shortlist size factor (x k); 0 = choose
   uint64_t build_unix_ms = 0;     // recorded in the header (0 = unknown)
+  // For "ldaN": the transform (in_d = d, out_d = N), applied after the normalisation steps.
+  const linear_transform* transform = nullptr;
+  // Signed square root of every component before L2 normalisation (vectors and, as the
+  // index records it, queries): power normalisation for CNN features.
+  bool power_normalize = false;
   // Called with a stage name ("pca", "ivf", "pq", "encode", ...) and progress in [0, total].
   std::function<void(const char* stage, size_t done, size_t total)> progress;
 };
@@ -61,6 +69,7 @@ struct build_options {
 struct quantizer_spec {
   size_t transform_dim = 0;  // 0 = none
   bool whiten = false;
+  bool external_transform = false;  // "ldaN": supplied by the caller at build time
   size_t ivf_lists = 0;      // 0 = no inverted file
   enum class code_kind : uint8_t { flat = 'f', sq8 = 's', pq = 'p' } codes = code_kind::sq8;
   size_t pq_m = 0;
@@ -116,6 +125,7 @@ struct index_info {
   uint64_t file_bytes = 0;
   uint32_t default_nprobe = 0, default_rerank = 0, ivf_lists = 0;
   bool has_metadata = false;
+  bool power_normalize = false;
   std::vector<section_info> sections;
 };
 

@@ -46,9 +46,17 @@ inline v128_t hsum4_i32(v128_t a, v128_t b, v128_t c, v128_t d) {
 inline v128_t madd(v128_t a, v128_t b, v128_t acc) { return wasm_f32x4_add(acc, wasm_f32x4_mul(a, b)); }
 inline v128_t ld(const float* p) { return wasm_v128_load(p); }
 
+// Zero-extended codes (u32 lanes < 2^23) -> f32 exactly: OR the exponent of 2^23
+// in and subtract 2^23. clang turns convert_i32x4 of a zero-extension into
+// f32x4.convert_i32x4_u, which V8 lowers to a slow multi-instruction sequence.
+inline v128_t u32_to_f32(v128_t u) {
+  const v128_t magic = wasm_i32x4_splat(0x4B000000);  // bits of 8388608.0f
+  return wasm_f32x4_sub(wasm_v128_or(u, magic), magic);
+}
+
 // 4 codes -> 4 floats.
 inline v128_t load_u8x4(const uint8_t* p) {
-  return wasm_f32x4_convert_i32x4(wasm_u32x4_extend_low_u16x8(wasm_u16x8_extend_low_u8x16(wasm_v128_load32_zero(p))));
+  return u32_to_f32(wasm_u32x4_extend_low_u16x8(wasm_u16x8_extend_low_u8x16(wasm_v128_load32_zero(p))));
 }
 
 // ---------------------------------------------------------------------------- f32
@@ -118,10 +126,10 @@ float dot_u8(const float* q, const uint8_t* code, size_t n) {
   for (; i + 16 <= n; i += 16) {
     const v128_t c = wasm_v128_load(code + i);
     const v128_t lo = wasm_u16x8_extend_low_u8x16(c), hi = wasm_u16x8_extend_high_u8x16(c);
-    s0 = madd(ld(q + i), wasm_f32x4_convert_i32x4(wasm_u32x4_extend_low_u16x8(lo)), s0);
-    s1 = madd(ld(q + i + 4), wasm_f32x4_convert_i32x4(wasm_u32x4_extend_high_u16x8(lo)), s1);
-    s2 = madd(ld(q + i + 8), wasm_f32x4_convert_i32x4(wasm_u32x4_extend_low_u16x8(hi)), s2);
-    s3 = madd(ld(q + i + 12), wasm_f32x4_convert_i32x4(wasm_u32x4_extend_high_u16x8(hi)), s3);
+    s0 = madd(ld(q + i), u32_to_f32(wasm_u32x4_extend_low_u16x8(lo)), s0);
+    s1 = madd(ld(q + i + 4), u32_to_f32(wasm_u32x4_extend_high_u16x8(lo)), s1);
+    s2 = madd(ld(q + i + 8), u32_to_f32(wasm_u32x4_extend_low_u16x8(hi)), s2);
+    s3 = madd(ld(q + i + 12), u32_to_f32(wasm_u32x4_extend_high_u16x8(hi)), s3);
   }
   for (; i + 4 <= n; i += 4) s0 = madd(ld(q + i), load_u8x4(code + i), s0);
   float s = hsum(wasm_f32x4_add(wasm_f32x4_add(s0, s1), wasm_f32x4_add(s2, s3)));
@@ -143,14 +151,14 @@ void dot_u8_batch(const float* q, const uint8_t* codes, size_t d, size_t n, floa
       // 8 codes per row -> two f32x4
       const v128_t w0 = wasm_u16x8_load8x8(r0 + i), w1 = wasm_u16x8_load8x8(r1 + i);
       const v128_t w2 = wasm_u16x8_load8x8(r2 + i), w3 = wasm_u16x8_load8x8(r3 + i);
-      a0 = madd(qa, wasm_f32x4_convert_i32x4(wasm_u32x4_extend_low_u16x8(w0)), a0);
-      a1 = madd(qa, wasm_f32x4_convert_i32x4(wasm_u32x4_extend_low_u16x8(w1)), a1);
-      a2 = madd(qa, wasm_f32x4_convert_i32x4(wasm_u32x4_extend_low_u16x8(w2)), a2);
-      a3 = madd(qa, wasm_f32x4_convert_i32x4(wasm_u32x4_extend_low_u16x8(w3)), a3);
-      b0 = madd(qb, wasm_f32x4_convert_i32x4(wasm_u32x4_extend_high_u16x8(w0)), b0);
-      b1 = madd(qb, wasm_f32x4_convert_i32x4(wasm_u32x4_extend_high_u16x8(w1)), b1);
-      b2 = madd(qb, wasm_f32x4_convert_i32x4(wasm_u32x4_extend_high_u16x8(w2)), b2);
-      b3 = madd(qb, wasm_f32x4_convert_i32x4(wasm_u32x4_extend_high_u16x8(w3)), b3);
+      a0 = madd(qa, u32_to_f32(wasm_u32x4_extend_low_u16x8(w0)), a0);
+      a1 = madd(qa, u32_to_f32(wasm_u32x4_extend_low_u16x8(w1)), a1);
+      a2 = madd(qa, u32_to_f32(wasm_u32x4_extend_low_u16x8(w2)), a2);
+      a3 = madd(qa, u32_to_f32(wasm_u32x4_extend_low_u16x8(w3)), a3);
+      b0 = madd(qb, u32_to_f32(wasm_u32x4_extend_high_u16x8(w0)), b0);
+      b1 = madd(qb, u32_to_f32(wasm_u32x4_extend_high_u16x8(w1)), b1);
+      b2 = madd(qb, u32_to_f32(wasm_u32x4_extend_high_u16x8(w2)), b2);
+      b3 = madd(qb, u32_to_f32(wasm_u32x4_extend_high_u16x8(w3)), b3);
     }
     if (i + 4 <= d) {
       const v128_t qa = ld(q + i);

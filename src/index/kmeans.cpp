@@ -51,12 +51,40 @@ void row_norms(const float* x, size_t n, size_t d, float* out) {
   for (size_t i = 0; i < n; ++i) out[i] = kt.dot_f32(x + i * d, x + i * d, d);
 }
 
+constexpr size_t k_small_d = 32;
+
 // For points [0, n): label = argmin_c (cnorm[c] - 2<x, c>), ties to the lowest c.
 // dist (optional) receives the squared L2 distance estimate ||x||^2 + that minimum
 // (xnorm required then).
 void assign_tiled(const float* centroids, const float* cnorm, size_t k, const float* data, size_t n, size_t d,
                   uint32_t* label, float* best_out) {
   if (n == 0 || k == 0) return;
+  if (d < k_small_d) {
+    // Short vectors (PQ sub-spaces): per-dot horizontal sums would dominate, so score all
+    // centroids at once from the transposed centroid matrix with axpy updates.
+    std::vector<float> ct(d * k), acc(k);
+    for (size_t c = 0; c < k; ++c)
+      for (size_t j = 0; j < d; ++j) ct[j * k + c] = centroids[c * d + j];
+    for (size_t i = 0; i < n; ++i) {
+      const float* x = data + i * d;
+      std::copy(cnorm, cnorm + k, acc.begin());
+      for (size_t j = 0; j < d; ++j) {
+        const float a = -2.0f * x[j];
+        const float* row = &ct[j * k];
+        for (size_t c = 0; c < k; ++c) acc[c] += a * row[c];
+      }
+      float b = acc[0];
+      uint32_t l = 0;
+      for (size_t c = 1; c < k; ++c)
+        if (acc[c] < b) {
+          b = acc[c];
+          l = uint32_t(c);
+        }
+      label[i] = l;
+      if (best_out) best_out[i] = b;
+    }
+    return;
+  }
   const kernels::table& kt = kernels::active();
   // About 32 KB of centroids per chunk, about 256 KB of points per block.
   const size_t ck = std::min(k, std::max<size_t>(1, 8192 / std::max<size_t>(d, 1)));

@@ -37,6 +37,31 @@ void pq_codec::encode(const float* data, size_t n, uint8_t* codes) const {
   const kernels::table& kt = kernels::active();
   const std::vector<float> nrm = centroid_norms(*this);
   float dots[k_pq_ksub];
+  if (dsub < 32) {
+    // Short sub-vectors: score the 256 centroids at once from transposed codebooks
+    // (axpy updates) instead of 256 short dot products with horizontal sums.
+    std::vector<float> ct(m * dsub * k_pq_ksub);
+    for (size_t s = 0; s < m; ++s)
+      for (size_t c = 0; c < k_pq_ksub; ++c)
+        for (size_t j = 0; j < dsub; ++j)
+          ct[(s * dsub + j) * k_pq_ksub + c] = codebooks[(s * k_pq_ksub + c) * dsub + j];
+    for (size_t i = 0; i < n; ++i) {
+      const float* x = data + i * d;
+      for (size_t s = 0; s < m; ++s) {
+        std::copy(&nrm[s * k_pq_ksub], &nrm[s * k_pq_ksub] + k_pq_ksub, dots);
+        for (size_t j = 0; j < dsub; ++j) {
+          const float a = -2.0f * x[s * dsub + j];
+          const float* row = &ct[(s * dsub + j) * k_pq_ksub];
+          for (size_t c = 0; c < k_pq_ksub; ++c) dots[c] += a * row[c];
+        }
+        size_t arg = 0;
+        for (size_t c = 1; c < k_pq_ksub; ++c)
+          if (dots[c] < dots[arg]) arg = c;
+        codes[i * m + s] = uint8_t(arg);
+      }
+    }
+    return;
+  }
   for (size_t i = 0; i < n; ++i) {
     const float* x = data + i * d;
     for (size_t s = 0; s < m; ++s) {

@@ -40,6 +40,10 @@ result<quantizer_spec> parse_quantizer(std::string_view s) {
       if (stage > 0) return bad(s, "a transform must come first");
       if (!n) return bad(s, "'" + std::string(tok) + "' needs a positive dimension, e.g. pcaw128");
       q.transform_dim = n, q.whiten = true, stage = 1;
+    } else if (size_t nl = number_after(tok, "lda"); nl || tok.rfind("lda", 0) == 0) {
+      if (stage > 0) return bad(s, "a transform must come first");
+      if (!nl) return bad(s, "'" + std::string(tok) + "' needs a positive dimension, e.g. lda64");
+      q.transform_dim = nl, q.external_transform = true, stage = 1;
     } else if (size_t n2 = number_after(tok, "pca"); n2 || tok.rfind("pca", 0) == 0) {
       if (stage > 0) return bad(s, "a transform must come first");
       if (!n2) return bad(s, "'" + std::string(tok) + "' needs a positive dimension, e.g. pca128");
@@ -68,7 +72,7 @@ result<quantizer_spec> parse_quantizer(std::string_view s) {
       stage = 4;
     } else {
       return bad(s, "unknown component '" + std::string(tok) +
-                        "' (expected pcaN, pcawN, ivfN, flat, sq8, pqM, rr:flat, rr:sq8)");
+                        "' (expected pcaN, pcawN, ldaN, ivfN, flat, sq8, pqM, rr:flat, rr:sq8)");
     }
     if (comma == s.size()) break;
   }
@@ -82,7 +86,7 @@ result<quantizer_spec> parse_quantizer(std::string_view s) {
 
 std::string quantizer_spec::canonical() const {
   std::string s;
-  if (transform_dim) s += (whiten ? "pcaw" : "pca") + std::to_string(transform_dim) + ",";
+  if (transform_dim) s += (external_transform ? "lda" : whiten ? "pcaw" : "pca") + std::to_string(transform_dim) + ",";
   if (ivf_lists) s += "ivf" + std::to_string(ivf_lists) + ",";
   switch (codes) {
     case code_kind::flat: s += "flat"; break;

@@ -119,7 +119,8 @@ struct index_reader {
     info.build_unix_ms = format::load<uint64_t>(data + format::hdr::build_unix_ms);
     uint32_t flags = format::load<uint32_t>(data + format::hdr::flags);
     info.has_metadata = flags & format::kFlagHasMetadata;
-    if (flags & ~format::kFlagHasMetadata) return fail(status::unsupported, "unknown flags" + at(format::hdr::flags));
+    info.power_normalize = flags & format::kFlagPowerNormalize;
+    if (flags & ~format::kKnownFlags) return fail(status::unsupported, "unknown flags" + at(format::hdr::flags));
     const char* q = reinterpret_cast<const char*>(data + format::hdr::quantizer);
     size_t qlen = strnlen(q, format::kQuantizerChars);
     if (qlen == format::kQuantizerChars) return fail(status::corrupt, "quantizer string is not terminated" + at(format::hdr::quantizer));
@@ -134,7 +135,7 @@ struct index_reader {
       return fail(status::unsupported, "unknown metric '" + std::string(1, char(m)) + "'" + at(format::hdr::metric));
     info.metric_kind = metric(m);
     const quantizer_spec& s = v.spec_;
-    char want_transform = s.transform_dim ? (s.whiten ? 'w' : 'p') : 'n';
+    char want_transform = format::transform_kind(s.transform_dim, s.whiten, s.external_transform);
     if (data[format::hdr::transform] != want_transform || data[format::hdr::codes] != uint8_t(s.codes) ||
         data[format::hdr::rerank] != uint8_t(s.rerank))
       return fail(status::corrupt, "kind bytes disagree with quantizer \"" + info.quantizer + "\"" + at(format::hdr::transform));

@@ -18,8 +18,10 @@ result<double> measure_recall(const index_view& index, const float* vectors, siz
   const kernels::table& kt = kernels::active();
   const bool cosine = index.info().metric_kind == metric::cosine;
   std::vector<float> base(vectors, vectors + n * d);
-  if (cosine)
-    for (size_t i = 0; i < n; ++i) normalize(base.data() + i * d, d);
+  for (size_t i = 0; i < n; ++i) {
+    if (index.info().power_normalize) power_normalize(base.data() + i * d, d);
+    if (cosine) normalize(base.data() + i * d, d);
+  }
   uint64_t state = 0x9E3779B97F4A7C15ull;
   auto noise = [&] {  // deterministic, roughly uniform in [-1, 1]
     state ^= state << 13, state ^= state >> 7, state ^= state << 17;

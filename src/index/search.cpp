@@ -39,6 +39,7 @@ result<std::vector<hit>> index_view::search(const float* query, size_t d, const 
   for (size_t i = 0; i < d; ++i)
     if (!std::isfinite(q[i])) return make_error(status::invalid_argument, "query[" + std::to_string(i) + "] is not finite");
   const bool cosine = info_.metric_kind == metric::cosine;
+  if (info_.power_normalize) power_normalize(q.data(), d);
   if (cosine && !normalize(q.data(), d)) return make_error(status::invalid_argument, "query is a zero vector");
   const size_t wd = work_dim_;
   if (transform_matrix_) {

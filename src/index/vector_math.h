@@ -16,4 +16,9 @@ inline bool normalize(float* v, size_t d) {
   return true;
 }
 
+// Signed square root of each component (power normalisation, alpha = 0.5).
+inline void power_normalize(float* v, size_t d) {
+  for (size_t i = 0; i < d; ++i) v[i] = v[i] < 0 ? -std::sqrt(-v[i]) : std::sqrt(v[i]);
+}
+
 }  // namespace sf

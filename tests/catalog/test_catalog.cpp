@@ -171,6 +171,14 @@ TEST_CASE("catalog: every error names source, line, field and reason", "[catalog
       {R"({"id":"b","title":"B,"category":"X"})", "invalid JSON: ", true},
       {R"({"id":"b" "title":"B"})", "invalid JSON: ", true},
       {R"({"id":"b","title":"\q","category":"X"})", "field 'title': invalid JSON: ", true},
+      {R"({"id":"b","title":"B","category":"X","extra":tru})", "field 'extra': invalid JSON: invalid literal", false},
+      {R"({"id":"b","title":"B","category":"X","extra":[1,{"k":nul}]})", "field 'extra': invalid JSON: invalid literal",
+       false},
+      {R"({"id":"b","title":"B","category":"X","extra":{"k":"\x"}})", "field 'extra': invalid JSON: ", true},
+      // SIMD kernels see an unclosed string, the fallback (WASM) kernel a bad key: both errors.
+      {R"({"id":"b","title":"B","category":"X","extra":{ea": [1]}})", "", true},
+      {R"({"id":"b","title":"B","category":"X","extra":1.2.3})", "field 'extra': invalid or out-of-range number",
+       false},
       {"not json", "invalid JSON: ", true},
       {"true", "expected a JSON object, got boolean", false},
       {"null", "expected a JSON object, got null", false},
@@ -416,9 +424,19 @@ TEST_CASE("catalog: hostile bytes never crash", "[catalog]") {
       }
     }
   }
-  // deep_closed has a valid structure in an unknown field: accepted.
+  // Unknown fields must be valid JSON nested at most 64 deep (the field itself is level 1).
   auto r = sf::parse_catalog_jsonl(deep_closed, "shop.jsonl");
-  if (!r) CHECK(r.err().message.rfind("shop.jsonl:1: invalid JSON: ", 0) == 0);
+  REQUIRE_FALSE(r);
+  CHECK(r.err().code == sf::status::limit_exceeded);
+  CHECK(r.err().message == "shop.jsonl:1: field 'x': nested deeper than 64");
+  const std::string ok64 = "{\"id\":\"a\",\"title\":\"T\",\"category\":\"C\",\"x\":" + std::string(62, '[') +
+                           "{\"k\":1}" + std::string(62, ']') + "}";  // 62 arrays + object + number = 64
+  CHECK(sf::parse_catalog_jsonl(ok64, "shop.jsonl"));
+  const std::string deep65 = "{\"id\":\"a\",\"title\":\"T\",\"category\":\"C\",\"x\":" + std::string(63, '[') +
+                             "{\"k\":1}" + std::string(63, ']') + "}";
+  CHECK(sf::parse_catalog_jsonl(deep65, "shop.jsonl").err().code == sf::status::limit_exceeded);
+  const std::string deep_emb_err = sf::parse_catalog_jsonl(deep_emb, "shop.jsonl").err().message;
+  CHECK(deep_emb_err == "shop.jsonl:1: field 'embedding'[0]: expected a number, got array");
 }
 
 TEST_CASE("catalog: mutated catalogs parse or fail cleanly", "[catalog]") {

@@ -230,3 +230,50 @@ TEST_CASE("measure_recall reports high recall for flat and less for coarse codes
   CHECK(r > 0.05);
   CHECK(r < 1.0);
 }
+
+TEST_CASE("a caller-supplied transform (ldaN) and power normalisation apply to queries", "[index]") {
+  const size_t n = 300, d = 12, out = 5;
+  auto data = clustered(n, d, 6, 4);
+  // Transform: keep the first `out` coordinates of the (power-normalised, L2-normalised) input.
+  sf::linear_transform t;
+  t.in_d = d, t.out_d = out;
+  t.mean.assign(d, 0.0f);
+  t.matrix.assign(out * d, 0.0f);
+  for (size_t r = 0; r < out; ++r) t.matrix[r * d + r] = 1.0f;
+  sf::build_options opt;
+  opt.quantizer = "lda5,flat";
+  CHECK(sf::build_index(data.data(), n, d, {}, opt).err().message.find("transform from the caller") != std::string::npos);
+  opt.transform = &t;
+  opt.power_normalize = true;
+  auto bytes = sf::build_index(data.data(), n, d, {}, opt);
+  REQUIRE(bytes);
+  auto idx = sf::index_view::open(bytes.value().data(), bytes.value().size()).value();
+  CHECK(idx.info().quantizer == "lda5,flat");
+  CHECK(idx.info().power_normalize);
+  CHECK(idx.info().work_dim == out);
+  // Reference: the same steps by hand, then exact search.
+  auto prepare = [&](const float* x) {
+    std::vector<float> v(x, x + d);
+    double norm = 0;
+    for (auto& f : v) f = f < 0 ? -std::sqrt(-f) : std::sqrt(f), norm += double(f) * f;
+    std::vector<float> y(out);
+    double yn = 0;
+    for (size_t r = 0; r < out; ++r) y[r] = float(v[r] / std::sqrt(norm)), yn += double(y[r]) * y[r];
+    for (auto& f : y) f = float(f / std::sqrt(yn));
+    return y;
+  };
+  std::vector<float> reduced;
+  for (size_t i = 0; i < n; ++i) {
+    auto y = prepare(data.data() + i * d);
+    reduced.insert(reduced.end(), y.begin(), y.end());
+  }
+  for (size_t qi = 0; qi < 10; ++qi) {
+    const float* q = data.data() + qi * 29 * d;
+    auto truth = exact_topk(reduced, n, out, prepare(q).data(), 5);
+    sf::search_options so;
+    so.k = 5;
+    auto hits = idx.search(q, d, so).value();
+    REQUIRE(hits.size() == 5);
+    CHECK(hits[0].item == truth[0]);
+  }
+}

@@ -58,9 +58,9 @@ double mse(const sf::pq_codec& pq, const std::vector<float>& x, size_t n) {
 }  // namespace
 
 TEST_CASE("pq training beats a random codebook", "[pq]") {
-  const size_t n = 3000, d = 32, m = 8;
+  const size_t n = 2000, d = 32, m = 8;
   const std::vector<float> x = make_data(n, d, 1);
-  auto r = sf::pq_train(x.data(), n, d, m, 42, 10);
+  auto r = sf::pq_train(x.data(), n, d, m, 42, 8);
   REQUIRE(r);
   const sf::pq_codec& pq = r.value();
   REQUIRE(pq.d == d);
@@ -86,7 +86,7 @@ TEST_CASE("pq training beats a random codebook", "[pq]") {
   CHECK(e_trained < 0.1 * energy);
 
   // Determinism.
-  auto r2 = sf::pq_train(x.data(), n, d, m, 42, 10);
+  auto r2 = sf::pq_train(x.data(), n, d, m, 42, 8);
   REQUIRE(r2);
   CHECK(r2.value().codebooks == pq.codebooks);
 }

@@ -1,0 +1,223 @@
+// Model manifests: the shipped files, every error kind with its field path, fuzzing.
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "model/manifest.h"
+
+namespace {
+
+std::string read_text(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::ostringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+const char* k_valid = R"({
+  "name": "m", "file": "sub/m.onnx",
+  "sha256": "ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef0123456789",
+  "licence": "MIT",
+  "input": {"name": "x", "width": 64, "height": 32},
+  "outputs": ["y"],
+  "kind": "embedding", "embedding_dim": 16
+})";
+
+std::string replace(std::string s, const std::string& from, const std::string& to) {
+  const size_t p = s.find(from);
+  REQUIRE(p != std::string::npos);
+  return s.replace(p, from.size(), to);
+}
+
+}  // namespace
+
+TEST_CASE("shipped manifests parse", "[model]") {
+  {
+    const std::string text = read_text(SF_TEST_DIR "/../models/mobilenetv2-feat.json");
+    REQUIRE(!text.empty());
+    auto r = sf::parse_model_manifest(text, "mobilenetv2-feat.json");
+    INFO((r.ok() ? std::string() : r.err().message));
+    REQUIRE(r.ok());
+    const auto& m = r.value();
+    CHECK(m.name == "mobilenetv2-feat");
+    CHECK(m.file == "mobilenetv2-12-int8.feat.onnx");
+    CHECK(m.sha256 == "beb7e777d9b8f949e69e4e775e34408b7ec9b0d4a90fc5c0aa9be60d69356fee");
+    CHECK(m.kind == sf::model_kind::embedding);
+    CHECK(m.embedding_dim == 1280);
+    CHECK(m.input.name == "input");
+    CHECK(m.input.width == 224);
+    CHECK(m.input.height == 224);
+    CHECK(m.input.layout == sf::tensor_layout::nchw);
+    CHECK(m.input.color == sf::color_order::rgb);
+    CHECK(m.input.scale == Approx(1.0 / 255));
+    CHECK(m.input.mean[2] == Approx(0.406f));
+    CHECK(m.input.stddev[0] == Approx(0.229f));
+    CHECK(!m.input.letterbox);
+    CHECK(m.outputs == std::vector<std::string>{"feat"});
+    CHECK(m.licence.find("Apache-2.0") != std::string::npos);
+    CHECK(m.source_url.find("mobilenetv2-12-int8.onnx") != std::string::npos);
+    CHECK(!m.notes.empty());
+  }
+  {
+    const std::string text = read_text(SF_TEST_DIR "/../models/yolox-nano.json");
+    auto r = sf::parse_model_manifest(text, "yolox-nano.json");
+    INFO((r.ok() ? std::string() : r.err().message));
+    REQUIRE(r.ok());
+    const auto& m = r.value();
+    CHECK(m.kind == sf::model_kind::yolox);
+    CHECK(std::string(sf::model_kind_name(m.kind)) == "yolox");
+    CHECK(m.sha256 == "e8af074932d4ed7e232278e3055cefcdea3edf178874a3694ae292649fb464dd");
+    CHECK(m.input.name == "images");
+    CHECK(m.input.width == 416);
+    CHECK(m.input.color == sf::color_order::bgr);
+    CHECK(m.input.letterbox);
+    CHECK(m.input.pad_value == 114.f);
+    CHECK(m.input.scale == 1.0);
+    CHECK(m.strides == std::vector<uint32_t>{8, 16, 32});
+    REQUIRE(m.class_names.size() == 80);
+    CHECK(m.class_names[0] == "person");
+    CHECK(m.class_names[79] == "toothbrush");
+    CHECK(m.outputs == std::vector<std::string>{"output"});
+  }
+}
+
+TEST_CASE("manifest defaults and normalisation", "[model]") {
+  auto r = sf::parse_model_manifest(k_valid, "t.json");
+  INFO((r.ok() ? std::string() : r.err().message));
+  REQUIRE(r.ok());
+  const auto& m = r.value();
+  CHECK(m.sha256 == "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789");
+  CHECK(m.input.layout == sf::tensor_layout::nchw);
+  CHECK(m.input.color == sf::color_order::rgb);
+  CHECK(m.input.mean[0] == 0.f);
+  CHECK(m.input.stddev[2] == 1.f);
+  CHECK(m.input.scale == 1.0);
+  CHECK(m.source_url.empty());
+  CHECK(m.strides.empty());
+  // Unknown fields (any JSON) are ignored.
+  auto u = sf::parse_model_manifest(replace(k_valid, "\"outputs\"", "\"extra\": {\"a\": [1, {\"b\": null}]}, \"outputs\""), "t.json");
+  CHECK(u.ok());
+  auto yx = sf::parse_model_manifest(replace(replace(k_valid, "\"embedding\"", "\"yolov8\""), "\"embedding_dim\": 16", "\"x\": 0"), "t.json");
+  REQUIRE(yx.ok());
+  CHECK(yx.value().strides == std::vector<uint32_t>{8, 16, 32});
+  auto cn = sf::parse_model_manifest(replace(k_valid, "\"embedding\"", "\"centernet\""), "t.json");
+  REQUIRE(cn.ok());
+  CHECK(cn.value().output_stride == 4);
+}
+
+TEST_CASE("manifest errors name the field path, the place and the expectation", "[model]") {
+  struct tcase {
+    std::string text;
+    sf::status code;
+    std::vector<std::string> needles;
+  };
+  const std::string v = k_valid;
+  const std::vector<tcase> cases = {
+      {"", sf::status::parse_error, {"t.json", "invalid JSON"}},
+      {"[1, 2]", sf::status::parse_error, {"t.json", "expected a JSON object, got array"}},
+      {"{\"name\": ", sf::status::parse_error, {"t.json", "invalid JSON"}},
+      {v + " {}", sf::status::parse_error, {"trailing content"}},
+      {replace(v, "\"name\": \"m\", ", ""), sf::status::parse_error, {"field 'name': missing"}},
+      {replace(v, "\"licence\": \"MIT\",", ""), sf::status::parse_error, {"field 'licence': missing"}},
+      {replace(v, "\"kind\": \"embedding\", ", ""), sf::status::parse_error, {"field 'kind': missing"}},
+      {replace(v, ", \"embedding_dim\": 16", ""), sf::status::parse_error, {"field 'embedding_dim': missing"}},
+      {replace(v, "\"name\": \"m\"", "\"name\": \"\""), sf::status::parse_error, {"t.json:2:11", "field 'name'", "non-empty string"}},
+      {replace(v, "\"name\": \"m\"", "\"name\": 5"), sf::status::parse_error, {"t.json:2:11", "field 'name': expected a string, got number"}},
+      {replace(v, "\"name\": \"m\", ", "\"name\": \"m\", \"name\": \"n\", "), sf::status::parse_error, {"field 'name': duplicate key"}},
+      {replace(v, "sub/m.onnx", "/abs/m.onnx"), sf::status::parse_error, {"field 'file'", "relative path"}},
+      {replace(v, "sub/m.onnx", "../m.onnx"), sf::status::parse_error, {"field 'file'", "'..'"}},
+      {replace(v, "sub/m.onnx", "a\\\\m.onnx"), sf::status::parse_error, {"field 'file'", "separator"}},
+      {replace(v, "ABCDEF01", "ABCDEF0"), sf::status::parse_error, {"t.json:3:13", "field 'sha256': expected 64 hex digits"}},
+      {replace(v, "ABCDEF01", "ABCDEFG1"), sf::status::parse_error, {"field 'sha256': expected 64 hex digits"}},
+      {replace(v, "\"input\": {\"name\": \"x\", ", "\"input\": {"), sf::status::parse_error, {"t.json:5:12", "field 'input.name': missing"}},
+      {replace(v, "\"width\": 64", "\"width\": 0"), sf::status::parse_error, {"t.json:5:35", "field 'input.width': expected an integer in 1..4096, got 0"}},
+      {replace(v, "\"width\": 64", "\"width\": 4097"), sf::status::parse_error, {"field 'input.width'", "1..4096"}},
+      {replace(v, "\"width\": 64", "\"width\": 64.5"), sf::status::parse_error, {"field 'input.width'", "got \"64.5\""}},
+      {replace(v, "\"width\": 64", "\"width\": \"64\""), sf::status::parse_error, {"field 'input.width'", "got string"}},
+      {replace(v, "\"width\": 64", "\"width\": -3"), sf::status::parse_error, {"field 'input.width'", "got -3"}},
+      {replace(v, "\"height\": 32", "\"height\": 99999999999999999999999"), sf::status::parse_error, {"field 'input.height'"}},
+      {replace(v, "\"width\": 64, \"height\": 32", "\"width\": 64"), sf::status::parse_error, {"field 'input.height': missing"}},
+      {replace(v, "\"height\": 32", "\"height\": 32, \"layout\": \"CHW\""), sf::status::parse_error, {"field 'input.layout': expected \"NCHW\" or \"NHWC\", got \"CHW\""}},
+      {replace(v, "\"height\": 32", "\"height\": 32, \"color\": \"rgb\""), sf::status::parse_error, {"field 'input.color'", "\"RGB\" or \"BGR\""}},
+      {replace(v, "\"height\": 32", "\"height\": 32, \"mean\": [1, 2]"), sf::status::parse_error, {"field 'input.mean'", "expected 3 numbers", "got 2"}},
+      {replace(v, "\"height\": 32", "\"height\": 32, \"mean\": [1, 2, 3, 4]"), sf::status::parse_error, {"field 'input.mean'", "got more"}},
+      {replace(v, "\"height\": 32", "\"height\": 32, \"mean\": [1, 2, \"x\"]"), sf::status::parse_error, {"field 'input.mean[2]': expected a number, got string"}},
+      {replace(v, "\"height\": 32", "\"height\": 32, \"mean\": 0.5"), sf::status::parse_error, {"field 'input.mean': expected an array, got number"}},
+      {replace(v, "\"height\": 32", "\"height\": 32, \"std\": [1, 0, 1]"), sf::status::parse_error, {"field 'input.std[1]': expected a finite non-zero number, got 0"}},
+      {replace(v, "\"height\": 32", "\"height\": 32, \"std\": [1, 1, 1e400]"), sf::status::parse_error, {"field 'input.std[2]'"}},
+      {replace(v, "\"height\": 32", "\"height\": 32, \"scale\": 0"), sf::status::parse_error, {"field 'input.scale'", "(0, 1e6]"}},
+      {replace(v, "\"height\": 32", "\"height\": 32, \"letterbox\": 1"), sf::status::parse_error, {"field 'input.letterbox': expected true or false, got number"}},
+      {replace(v, "\"height\": 32", "\"height\": 32, \"pad_value\": 300"), sf::status::parse_error, {"field 'input.pad_value'", "0..255"}},
+      {replace(v, "\"input\": {\"name\": \"x\", \"width\": 64, \"height\": 32}", "\"input\": [1]"), sf::status::parse_error, {"field 'input': expected an object, got array"}},
+      {replace(v, "[\"y\"]", "[]"), sf::status::parse_error, {"field 'outputs': expected at least 1 entries, got 0"}},
+      {replace(v, "[\"y\"]", "[\"y\", 3]"), sf::status::parse_error, {"field 'outputs[1]': expected a string, got number"}},
+      {replace(v, "[\"y\"]", "[\"y\", \"\"]"), sf::status::parse_error, {"field 'outputs[1]'", "non-empty"}},
+      {replace(v, "[\"y\"]", "[\"1\",\"2\",\"3\",\"4\",\"5\",\"6\",\"7\",\"8\",\"9\",\"10\",\"11\",\"12\",\"13\",\"14\",\"15\",\"16\",\"17\"]"), sf::status::parse_error, {"field 'outputs': more than 16"}},
+      {replace(v, "\"embedding\",", "\"ssd\","), sf::status::parse_error, {"field 'kind': expected one of", "got \"ssd\""}},
+      {replace(v, "\"embedding_dim\": 16", "\"embedding_dim\": 0"), sf::status::parse_error, {"field 'embedding_dim'", "1..65536"}},
+      {replace(v, "\"embedding_dim\": 16", "\"embedding_dim\": 16, \"strides\": [8, 8]"), sf::status::parse_error, {"field 'strides[1]'", "increasing"}},
+      {replace(v, "\"embedding_dim\": 16", "\"embedding_dim\": 16, \"strides\": []"), sf::status::parse_error, {"field 'strides'", "at least 1"}},
+      {replace(v, "\"embedding_dim\": 16", "\"embedding_dim\": 16, \"strides\": [8, 2000]"), sf::status::parse_error, {"field 'strides[1]'", "1..1024"}},
+      {replace(v, "\"embedding_dim\": 16", "\"embedding_dim\": 16, \"output_stride\": 0"), sf::status::parse_error, {"field 'output_stride'", "1..64"}},
+      {replace(v, "\"embedding_dim\": 16", "\"embedding_dim\": 16, \"class_names\": [\"a\", null]"), sf::status::parse_error, {"field 'class_names[1]': expected a string, got null"}},
+      {replace(v, "\"embedding_dim\": 16", "\"embedding_dim\": 16, \"manifest_version\": 2"), sf::status::parse_error, {"field 'manifest_version'", "1..1"}},
+      {replace(v, "\"MIT\"", "\"M\\u00\""), sf::status::parse_error, {"field 'licence'", "invalid JSON"}},
+      {std::string(sf::k_max_manifest_bytes + 1, ' '), sf::status::limit_exceeded, {"t.json", "limit"}},
+  };
+  for (const auto& c : cases) {
+    auto r = sf::parse_model_manifest(c.text, "t.json");
+    INFO("input: " << c.text.substr(0, 300));
+    REQUIRE(!r.ok());
+    INFO("message: " << r.err().message);
+    CHECK(r.err().code == c.code);
+    CHECK(r.err().message.rfind("t.json", 0) == 0);
+    for (const auto& n : c.needles) CHECK(r.err().message.find(n) != std::string::npos);
+  }
+}
+
+TEST_CASE("manifest fuzz: mutated manifests are accepted or rejected, never crash", "[model]") {
+  std::vector<std::string> seeds = {k_valid, read_text(SF_TEST_DIR "/../models/yolox-nano.json"),
+                                    read_text(SF_TEST_DIR "/../models/mobilenetv2-feat.json")};
+  uint64_t s = 12345;
+  auto next = [&s] {
+    s ^= s << 13;
+    s ^= s >> 7;
+    s ^= s << 17;
+    return s;
+  };
+  static const char alphabet[] = "{}[]\",:0123456789.-+eE \n\\tfnul\x01\xff\xc3\xa9";
+  size_t ok = 0, bad = 0;
+  for (int it = 0; it < 3000; ++it) {
+    std::string t = seeds[next() % seeds.size()];
+    const int edits = 1 + int(next() % 4);
+    for (int e = 0; e < edits && !t.empty(); ++e) {
+      const size_t p = next() % t.size();
+      switch (next() % 5) {
+        case 0: t[p] = alphabet[next() % (sizeof alphabet - 1)]; break;
+        case 1: t.erase(p, 1 + next() % 8); break;
+        case 2: t.insert(p, 1, alphabet[next() % (sizeof alphabet - 1)]); break;
+        case 3: t.resize(p); break;
+        default: {
+          const size_t q = next() % t.size();
+          const size_t len = std::min<size_t>(1 + next() % 40, t.size() - q);
+          t.insert(p, t.substr(q, len));
+        }
+      }
+    }
+    auto r = sf::parse_model_manifest(t, "fuzz.json");
+    if (r.ok()) {
+      ++ok;
+      CHECK(r.value().input.width >= 1);
+      CHECK(r.value().sha256.size() == 64);
+    } else {
+      ++bad;
+      CHECK(r.err().message.rfind("fuzz.json", 0) == 0);
+    }
+  }
+  CHECK(ok + bad == 3000);
+  CHECK(bad > 0);
+}
