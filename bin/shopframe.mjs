@@ -3,18 +3,31 @@
 //   shopframe catalog build CATALOG.jsonl -o OUT.sfi [--quantizer STR] [--skip-bad] [--seed N] [--json]
 //   shopframe catalog inspect OUT.sfi [--json]
 //   shopframe search OUT.sfi --vector FILE.json [-k 10] [--category PREFIX] [--min-score S] [--json]
+//   shopframe analyze IMAGE... --catalog X.sfi [--json]       (js/node/cli_vision.mjs)
+//   shopframe eval --catalog X.sfi --labeled Q.jsonl [--report out.html]
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { buildIndexFromCatalog, loadIndex, ShopframeError } from '../js/shopframe.mjs';
+import { buildIndexFromCatalog, loadIndex, parseCatalog, ShopframeError } from '../js/shopframe.mjs';
+import { buildImageCatalog } from '../js/node/image_catalog.mjs';
+import { analyzeCommand, evalCommand } from '../js/node/cli_vision.mjs';
 import { writeFileAtomic } from '../js/node/atomic_write.mjs';
 import { progressBar } from '../js/node/progress.mjs';
 
 const USAGE = `usage:
   shopframe catalog build CATALOG.jsonl -o OUT.sfi [--quantizer STR] [--skip-bad] [--seed N] [--json]
+        [--adapt | --no-adapt] [--no-calibrate] [--cache DIR]
   shopframe catalog inspect INDEX.sfi [--json]
   shopframe search INDEX.sfi --vector FILE.json [-k 10] [--category PREFIX] [--min-score S] [--json]
+  shopframe analyze IMAGE... --catalog INDEX.sfi [-k 5] [--no-detector] [--json]
+  shopframe eval --catalog INDEX.sfi --labeled QUERIES.jsonl [--report OUT.html] [--no-detector]
+
+Products whose lines have no "embedding" are embedded from their images with the default
+embedder (models/mobilenetv2-feat.json; model files from SHOPFRAME_MODELS or ../shared/models),
+cached by image hash; with several images per product the build learns the catalog
+adaptation when a held-out check says it helps (--adapt forces it, --no-adapt disables it)
+and calibrates suggestion thresholds for <= 2% false suggestions (--no-calibrate skips it).
 
 quantizer strings: flat | sq8 | pqM, optionally preceded by pcaN/pcawN and ivfN and
 followed by rr:sq8 / rr:flat, e.g. "ivf256,pq32,rr:sq8" (default: sq8)`;
@@ -44,6 +57,10 @@ async function catalogBuild(argv) {
     'skip-bad': { type: 'boolean', default: false },
     seed: { type: 'string', default: '1' },
     json: { type: 'boolean', default: false },
+    adapt: { type: 'boolean' },
+    'no-adapt': { type: 'boolean', default: false },
+    'no-calibrate': { type: 'boolean', default: false },
+    cache: { type: 'string' },
   });
   if (positionals.length !== 1 || !values.output) throw new UsageError('catalog build needs CATALOG.jsonl and -o OUT.sfi');
   const [input] = positionals;
@@ -53,6 +70,19 @@ async function catalogBuild(argv) {
   const bar = progressBar(process.stderr);
   const started = performance.now();
   let result;
+  const { products } = await parseCatalog(text, { source: basename(input), skipBad: values['skip-bad'] });
+  if (products.some((p) => !p.embedding)) {
+    try {
+      result = await buildImageCatalog({
+        catalogPath: input, text, quantizer: values.quantizer, skipBad: values['skip-bad'], seed,
+        adapt: values['no-adapt'] ? false : values.adapt ? true : 'auto', calibrate: !values['no-calibrate'],
+        cacheDir: values.cache, onProgress: ({ stage, done, total }) => bar.update(stage, done, total),
+      });
+    } finally {
+      bar.done();
+    }
+    return imageBuildSummary(values, result, (performance.now() - started) / 1000);
+  }
   try {
     result = await buildIndexFromCatalog(text, {
       source: basename(input), quantizer: values.quantizer, skipBad: values['skip-bad'], seed,
@@ -86,6 +116,37 @@ async function catalogBuild(argv) {
       for (const s of result.skipped.slice(0, 20)) console.log(`    ${s.reason}`);
       if (result.skipped.length > 20) console.log(`    ... and ${result.skipped.length - 20} more`);
     }
+  }
+}
+
+async function imageBuildSummary(values, result, buildSeconds) {
+  await writeFileAtomic(values.output, result.bytes);
+  const a = result.adaptation;
+  const c = result.calibration;
+  const summary = {
+    output: values.output, products: result.products, items: result.vectors, dim: result.dim, quantizer: values.quantizer,
+    bytes: result.bytes.length, bytes_per_item: +(result.bytes.length / result.vectors).toFixed(1),
+    build_s: +buildSeconds.toFixed(3), images_embedded: result.embedded, images_cached: result.cached,
+    recall_at_10: +result.recall.toFixed(4), adaptation: a, calibration: c, skipped: result.skipped,
+  };
+  if (values.json) {
+    console.log(JSON.stringify(summary));
+    return;
+  }
+  console.log(`wrote ${summary.output}: ${summary.products} products, ${summary.items} images, ${summary.dim} dims, quantizer ${summary.quantizer}`);
+  console.log(`  ${summary.bytes} bytes (${summary.bytes_per_item} bytes/image), built in ${summary.build_s} s; images embedded ${result.embedded}, from cache ${result.cached}`);
+  console.log(`  recall@10 against exact search: ${summary.recall_at_10}`);
+  if (a?.trial) {
+    console.log(`  adaptation: held-out R@1 ${a.trial.rawRecallAt1.toFixed(3)} raw -> ${a.trial.adaptedRecallAt1.toFixed(3)} adapted (${a.trial.heldOut} held-out images): ${a.applied ? `applied, ${a.dim} dims` : 'not applied'}`);
+  } else if (a) {
+    console.log(`  adaptation: ${a.applied ? `applied (forced), ${a.dim} dims` : 'off'}`);
+  }
+  if (c) {
+    const h = c.item.holdout;
+    console.log(`  calibration (catalog hold-out, ${c.queries} queries, ${c.left_out_products} products left out): item threshold ${c.item.threshold}` +
+      ` -> coverage ${h.coverage?.toFixed(3)}, precision ${h.precision?.toFixed(3) ?? '-'}, false suggestions ${h.false_suggestion_rate?.toFixed(3)}`);
+  } else {
+    console.log('  not calibrated: the engine will not make item suggestions from this index');
   }
 }
 
@@ -146,7 +207,7 @@ async function search(argv) {
     throw new ShopframeError('parse_error', `vector file ${values.vector}: expected a JSON array of finite numbers (or {"embedding": [...]})`);
   }
   const index = await openIndex(positionals[0]);
-  const hits = index.search(Float32Array.from(vector), { k, category: values.category, minScore, nprobe: Number(values.nprobe) });
+  const hits = index.search(Float32Array.from(vector), { k, category: values.category, minScore, nprobe: Number(values.nprobe), distinct: true });
   index.close();
   if (values.json) {
     console.log(JSON.stringify(hits.map(({ item, ...h }) => h)));
@@ -164,6 +225,8 @@ async function main(argv) {
   if (cmd === 'catalog' && sub === 'build') return catalogBuild(rest);
   if (cmd === 'catalog' && sub === 'inspect') return catalogInspect(rest);
   if (cmd === 'search') return search(argv.slice(1));
+  if (cmd === 'analyze') return analyzeCommand(argv.slice(1), { parse, openIndex, UsageError });
+  if (cmd === 'eval') return evalCommand(argv.slice(1), { parse, openIndex, UsageError });
   if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
     console.log(USAGE);
     return;

@@ -5,12 +5,13 @@
 // Order: a local directory (SHOPFRAME_MODELS, else ../shared/models next to the
 // repository when present), then a cache directory, then the manifest's source_url,
 // downloaded and verified by sha256 before it is cached (write to a temp file, then
-// rename). A file whose hash does not match the manifest is never used.
+// rename). A file whose hash does not match the manifest is never used; a bad cache
+// entry is deleted and downloaded again.
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { ShopframeError } from './errors.mjs';
@@ -36,37 +37,76 @@ export function sha256(bytes) {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-/** Reads a manifest by name (models/NAME.json) or path; light JS checks (the core validates fully). */
-export async function readManifest(nameOrPath) {
-  const path = nameOrPath.endsWith('.json') ? resolve(nameOrPath) : join(MANIFEST_DIR, `${nameOrPath}.json`);
+// The same rule as the core's manifest parser: a relative '/'-separated path without '..',
+// so a manifest cannot point outside the model directories.
+function filePathProblem(file) {
+  if (file.startsWith('/')) return 'must be a relative path';
+  if (file.includes('\\')) return "must use '/' as path separator";
+  if (/[\u0000-\u001f]/.test(file)) return 'must not contain control characters';
+  if (file.split('/').includes('..')) return "must not contain '..'";
+  return '';
+}
+
+/**
+ * Light JS checks of a parsed manifest (the core validates fully). Returns a copy with sha256 in
+ * lower case, as the core stores it; throws ShopframeError('parse_error') naming `source`.
+ */
+export function checkManifest(manifest, source = 'model manifest') {
+  const fail = (why) => { throw new ShopframeError('parse_error', `${source}: ${why}`); };
+  if (typeof manifest !== 'object' || manifest === null || Array.isArray(manifest)) fail('expected a JSON object');
+  for (const field of ['name', 'file', 'sha256', 'kind']) {
+    if (typeof manifest[field] !== 'string' || !manifest[field]) fail(`field '${field}' must be a non-empty string`);
+  }
+  const why = filePathProblem(manifest.file);
+  if (why) fail(`field 'file' ${why}, got ${JSON.stringify(manifest.file)}`);
+  if (!/^[0-9a-fA-F]{64}$/.test(manifest.sha256)) fail("field 'sha256' must be 64 hex digits");
+  if (manifest.source_url !== undefined && typeof manifest.source_url !== 'string') fail("field 'source_url' must be a string");
+  return { ...manifest, sha256: manifest.sha256.toLowerCase() };
+}
+
+/** Reads a manifest by name (models/NAME.json) or path (ending in .json). */
+export async function readManifest(nameOrPath, { manifestDir = MANIFEST_DIR } = {}) {
+  const path = nameOrPath.endsWith('.json') ? resolve(nameOrPath) : join(manifestDir, `${nameOrPath}.json`);
   let text;
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
     throw new ShopframeError('not_found', `model manifest ${path}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
   }
-  let manifest;
+  let parsed;
   try {
-    manifest = JSON.parse(text);
+    parsed = JSON.parse(text);
   } catch (e) {
     throw new ShopframeError('parse_error', `model manifest ${path}: ${e.message}`);
   }
-  for (const field of ['name', 'file', 'sha256', 'kind']) {
-    if (typeof manifest[field] !== 'string' || !manifest[field]) {
-      throw new ShopframeError('parse_error', `model manifest ${path}: field '${field}' must be a non-empty string`);
-    }
-  }
-  if (!/^[0-9a-f]{64}$/.test(manifest.sha256)) throw new ShopframeError('parse_error', `model manifest ${path}: field 'sha256' must be 64 lowercase hex digits`);
-  return { manifest, text, path };
+  return { manifest: checkManifest(parsed, `model manifest ${path}`), text, path };
 }
 
 async function readVerified(path, manifest) {
   const bytes = await readFile(path);
   const got = sha256(bytes);
   if (got !== manifest.sha256) {
-    throw new ShopframeError('corrupt', `model ${manifest.name}: ${path} has sha256 ${got}, the manifest says ${manifest.sha256}`);
+    throw new ShopframeError('corrupt', `model ${manifest.name}: ${path} has sha256 ${got}, the manifest says ${manifest.sha256}; not used`);
   }
   return bytes;
+}
+
+// Reads a response body, giving up (and cancelling the stream) past MAX_MODEL_BYTES even when
+// the server sent no Content-Length.
+async function readLimited(res, url, manifest) {
+  const tooBig = () => new ShopframeError('limit_exceeded', `model ${manifest.name}: ${url} is over the ${MAX_MODEL_BYTES}-byte limit`);
+  if (Number(res.headers.get('content-length') ?? 0) > MAX_MODEL_BYTES) {
+    await res.body?.cancel();
+    throw tooBig();
+  }
+  const chunks = [];
+  let total = 0;
+  for await (const chunk of res.body ?? []) {  // throwing here cancels the stream
+    total += chunk.length;
+    if (total > MAX_MODEL_BYTES) throw tooBig();
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, total);
 }
 
 async function download(url, manifest, fetchImpl) {
@@ -74,13 +114,13 @@ async function download(url, manifest, fetchImpl) {
   try {
     res = await fetchImpl(url);
   } catch (e) {
-    throw new ShopframeError('io_error', `model ${manifest.name}: cannot download ${url}: ${e.cause?.code ?? e.message}`);
+    throw new ShopframeError('io_error', `model ${manifest.name}: cannot download ${url}: ${e.cause?.code ?? e.cause?.message ?? e.message}`, { cause: e });
   }
-  if (!res.ok) throw new ShopframeError('io_error', `model ${manifest.name}: ${url} answered HTTP ${res.status}`);
-  const length = Number(res.headers.get('content-length') ?? 0);
-  if (length > MAX_MODEL_BYTES) throw new ShopframeError('limit_exceeded', `model ${manifest.name}: ${url} is ${length} bytes, over the ${MAX_MODEL_BYTES}-byte limit`);
-  const bytes = Buffer.from(await res.arrayBuffer());
-  if (bytes.length > MAX_MODEL_BYTES) throw new ShopframeError('limit_exceeded', `model ${manifest.name}: download exceeds ${MAX_MODEL_BYTES} bytes`);
+  if (!res.ok) {
+    await res.body?.cancel();  // an unread body would keep the connection busy
+    throw new ShopframeError('io_error', `model ${manifest.name}: ${url} answered HTTP ${res.status}`);
+  }
+  const bytes = await readLimited(res, url, manifest);
   const got = sha256(bytes);
   if (got !== manifest.sha256) {
     throw new ShopframeError('corrupt', `model ${manifest.name}: ${url} has sha256 ${got}, the manifest says ${manifest.sha256}; not used`);
@@ -88,34 +128,63 @@ async function download(url, manifest, fetchImpl) {
   return bytes;
 }
 
+// Temp file in the same directory, then rename: readers never see a partial file.
+async function writeAtomic(path, bytes) {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    await writeFile(tmp, bytes);
+    await rename(tmp, path);
+  } catch (e) {
+    await unlink(tmp).catch(() => {});
+    throw e;
+  }
+}
+
 /**
- * Resolve a manifest (name, path, or parsed object) to verified bytes.
+ * Resolve a manifest (name, path, or parsed object) to verified bytes:
+ * { manifest, manifestText, bytes, path, source: 'local' | 'cache' | 'download' }.
+ * Options (for tests and embedders; defaults from `env`):
+ *   env            environment to read SHOPFRAME_MODELS / SHOPFRAME_CACHE / XDG_CACHE_HOME from
+ *   manifestDir    where a manifest given by name is read from, default MANIFEST_DIR (models/)
+ *   dirs           local model directories, default modelDirs(env)
+ *   cache          cache directory, default cacheDir(env)
+ *   fetch          fetch implementation, default globalThis.fetch
+ *   allowDownload  false: never touch the network
  * @param {string | object} model
- * @param {{ env?: object, fetch?: typeof fetch, allowDownload?: boolean }} [options]
+ * @param {{ env?: object, manifestDir?: string, dirs?: string[], cache?: string, fetch?: typeof fetch, allowDownload?: boolean }} [options]
  */
 export async function resolveModel(model, options = {}) {
   const env = options.env ?? process.env;
-  const { manifest, text } = typeof model === 'string' ? await readManifest(model) : { manifest: model, text: JSON.stringify(model) };
+  const { manifest, text } = typeof model === 'string'
+    ? await readManifest(model, { manifestDir: options.manifestDir })
+    : { manifest: checkManifest(model), text: JSON.stringify(model) };
+  const found = (path, bytes, source) => ({ manifest, manifestText: text, bytes, path, source });
+
   const tried = [];
-  for (const dir of modelDirs(env)) {
+  for (const dir of options.dirs ?? modelDirs(env)) {
     const path = join(dir, manifest.file);
     tried.push(path);
-    if (existsSync(path)) return { manifest, manifestText: text, bytes: await readVerified(path, manifest), path };
+    if (existsSync(path)) return found(path, await readVerified(path, manifest), 'local');
   }
-  const cached = join(cacheDir(env), `${manifest.sha256}-${manifest.file}`);
+
+  const canDownload = options.allowDownload !== false && Boolean(manifest.source_url);
+  const cached = join(options.cache ?? cacheDir(env), `${manifest.sha256}-${basename(manifest.file)}`);
   tried.push(cached);
-  if (existsSync(cached)) return { manifest, manifestText: text, bytes: await readVerified(cached, manifest), path: cached };
-  if (options.allowDownload === false || !manifest.source_url) {
-    throw new ShopframeError('not_found', `model ${manifest.name}: ${manifest.file} not found (looked in ${tried.join(', ')}); set SHOPFRAME_MODELS`);
+  if (existsSync(cached)) {
+    try {
+      return found(cached, await readVerified(cached, manifest), 'cache');
+    } catch (e) {
+      if (e.code !== 'corrupt' || !canDownload) throw e;
+      await unlink(cached).catch(() => {});  // ours to replace: download it again
+    }
+  }
+
+  if (!canDownload) {
+    const why = manifest.source_url ? 'downloads are off' : 'the manifest has no source_url';
+    throw new ShopframeError('not_found', `model ${manifest.name}: ${manifest.file} not found (looked in ${tried.join(', ')}; ${why}); set SHOPFRAME_MODELS`);
   }
   const bytes = await download(manifest.source_url, manifest, options.fetch ?? globalThis.fetch);
-  await mkdir(dirname(cached), { recursive: true });
-  const tmp = `${cached}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  try {
-    await writeFile(tmp, bytes);
-    await rename(tmp, cached);
-  } finally {
-    await unlink(tmp).catch(() => {});
-  }
-  return { manifest, manifestText: text, bytes, path: cached };
+  await writeAtomic(cached, bytes);
+  return found(cached, bytes, 'download');
 }

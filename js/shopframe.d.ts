@@ -23,6 +23,11 @@ export interface SearchOptions {
   nprobe?: number;
   /** Shortlist size factor for re-ranking (default: the index's). */
   rerank?: number;
+  /**
+   * Items sharing an id (one per catalog image of a product) count once, with their best
+   * score, so `k` results are `k` different products (default false).
+   */
+  distinct?: boolean;
 }
 
 export interface SearchHit {
@@ -59,9 +64,36 @@ export interface IndexInfo {
   defaultNprobe: number;
   defaultRerank: number;
   hasMetadata: boolean;
+  /** Vectors are power-normalised before search (indexes built with a learned adaptation). */
+  powerNormalize: boolean;
   /** Kernel table in use: "wasm128" or "scalar". */
   simd: string;
   sections: SectionInfo[];
+}
+
+/** Calibrated decision thresholds (see js/decide.mjs); stored in CONF or passed to createEngine. */
+export interface Calibration {
+  item?: {
+    /** Suggest the top item when its confidence is at least this (absent: never suggest an item). */
+    threshold?: number;
+    /**
+     * Logistic confidence model over match features (score1, score2, margin, 'score1*margin',
+     * 'score1^2', 'margin^2'); without it the confidence is the top-1 score.
+     */
+    model?: { features?: string[]; weights: number[]; bias: number };
+  };
+  category?: {
+    /** Suggest the category the two leading items share when the top-1 score is at least this. */
+    threshold?: number;
+  };
+}
+
+/** The engine configuration stored in an index's CONF section at build time (free-form JSON). */
+export interface IndexConfig {
+  /** The embedder the vectors came from; createEngine refuses a different one. */
+  embedder?: { name?: string; sha256?: string; dim?: number };
+  calibration?: Calibration;
+  [key: string]: unknown;
 }
 
 export class Index {
@@ -71,6 +103,8 @@ export class Index {
   searchRaw(query: Float32Array | ArrayLike<number>, options?: SearchOptions): { items: Uint32Array; scores: Float32Array };
   item(i: number): Omit<SearchHit, 'score' | 'item'>;
   info(): IndexInfo;
+  /** The configuration stored at build time (CONF section), or null when there is none. */
+  config(): IndexConfig | null;
   /** Frees the index's WASM memory; the object is unusable afterwards. */
   close(): void;
 }
@@ -107,7 +141,64 @@ export interface ItemMeta {
   image?: string;
 }
 
-export function buildIndex(options: BuildOptions & { vectors: Float32Array; dim: number; items?: ItemMeta[] }): Promise<Uint8Array>;
+export interface IndexBuildOptions extends BuildOptions {
+  /** n x dim numbers, row-major. */
+  vectors: Float32Array;
+  dim: number;
+  /** One per vector (a product with several images has several vectors sharing its id). */
+  items?: ItemMeta[];
+  /** Product label per vector (a product's images share one); needed by `adapt`. */
+  labels?: Uint32Array;
+  /** Learn a catalog adaptation (LDA): true, false (default) or 'auto' (when a held-out check says it helps). */
+  adapt?: boolean | 'auto';
+  /** Adapted dimension (default 80). */
+  adaptDim?: number;
+  /** Within-class regularisation of the adaptation (default 0.1). */
+  adaptReg?: number;
+  /** Stored as JSON in the CONF section; read back with Index.config(). */
+  config?: IndexConfig;
+  /** Measure recall@10 against exact search on this many sampled queries. */
+  recallSample?: number;
+}
+
+export interface AdaptationTrial {
+  rawRecallAt1: number;
+  adaptedRecallAt1: number;
+  rawRecallAt5: number;
+  adaptedRecallAt5: number;
+  heldOut: number;
+}
+
+export interface IndexBuildReport {
+  bytes: Uint8Array;
+  recall?: number;
+  /** null when `adapt` was off. */
+  adaptation: null | { applied: boolean; dim?: number; trial?: AdaptationTrial };
+}
+
+export function buildIndex(options: IndexBuildOptions): Promise<Uint8Array>;
+/** buildIndex with catalog adaptation and a report. */
+export function buildIndexDetailed(options: IndexBuildOptions): Promise<IndexBuildReport>;
+
+export interface CatalogProduct {
+  id: string;
+  title: string;
+  category: string;
+  price: number | null;
+  currency: string;
+  url: string;
+  images: string[];
+  /** A copy of the line's embedding, or null when it has none. */
+  embedding: Float32Array | null;
+  /** 1-based line number in the JSONL text. */
+  line: number;
+}
+
+/** Parse JSONL catalog text (embeddings optional): products with their image lists, and skipped lines. */
+export function parseCatalog(
+  jsonlText: string,
+  options?: CoreOptions & { source?: string; skipBad?: boolean; dim?: number },
+): Promise<{ products: CatalogProduct[]; skipped: { line: number; reason: string }[] }>;
 
 export function buildIndexFromCatalog(
   jsonlText: string,
@@ -116,3 +207,161 @@ export function buildIndexFromCatalog(
 
 export function simdName(options?: CoreOptions): Promise<string>;
 export function coreMemoryBytes(options?: CoreOptions): Promise<number>;
+
+// ---------------------------------------------------------------------------------------
+// The vision pipeline (js/vision.mjs: createVision, Vision) and the engine (js/engine.mjs:
+// createEngine, Engine). Those modules are not re-exported by js/shopframe.mjs, so only their
+// types are declared here:
+//
+//   /** @type {import('shopframe').CreateEngine} */
+//   import { createEngine } from './js/engine.mjs';
+//   const engine = await createEngine({ index: bytes, models: { embedder: { manifest, bytes: onnx } } });
+//   const r = await engine.analyzeImage(rgba, width, height);   // r: AnalyzeResult
+
+/** A model as { manifest, bytes }: the manifest JSON (object or text, format in src/model/manifest.h) and the ONNX bytes. */
+export interface ModelSource {
+  manifest: object | string;
+  bytes: Uint8Array;
+  /** Names the manifest in error messages. */
+  source?: string;
+}
+
+export type ModelKind = 'embedding' | 'yolox' | 'yolo' | 'yolov8' | 'centernet';
+
+/** What the core parsed from a manifest. */
+export interface ModelInfo {
+  name: string;
+  file: string;
+  sha256: string;
+  licence: string;
+  sourceUrl: string;
+  kind: ModelKind;
+  inputName: string;
+  width: number;
+  height: number;
+  layout: 'NCHW' | 'NHWC';
+  outputs: string[];
+  /** 0 for detectors. */
+  embeddingDim: number;
+  classCount: number;
+}
+
+export type RegionKind = 'full_frame' | 'centre_crop' | 'detection' | 'person_hint';
+
+/** xyxy in frame pixels: [x0, y0, x1, y1]. */
+export type Box = [number, number, number, number];
+
+export interface Region {
+  box: Box;
+  kind: RegionKind;
+  /** Detector score (class-agnostic objectness); 0 for full_frame and centre_crop. */
+  score: number;
+  /** The detector's best class, or -1. */
+  classId: number;
+}
+
+export interface DetectOptions {
+  /** Regions in total, the full frame and the centre crop included (default 4, at least 2). */
+  maxRegions?: number;
+  /** Default 0.25. */
+  scoreThreshold?: number;
+  /** NMS IoU threshold (default 0.45). */
+  iouThreshold?: number;
+}
+
+export interface VisionOptions extends CoreOptions {
+  embedder: ModelSource;
+  /** Without a detector the regions are the full frame and the centre crop. */
+  detector?: ModelSource | null;
+  /** ONNX Runtime threads (default 1; set once per realm). */
+  numThreads?: number;
+  /** Where ONNX Runtime Web finds its .wasm files. */
+  ortWasmPaths?: string | Record<string, string>;
+}
+
+export interface Vision {
+  readonly embedderInfo: ModelInfo;
+  readonly detectorInfo: ModelInfo | null;
+  readonly embeddingDim: number;
+  readonly frameWidth: number;
+  readonly frameHeight: number;
+  /** The detector's name for class `i`, or null. */
+  className(i: number): string | null;
+  /** Copies an RGBA frame (tight rows, width * height * 4 bytes). */
+  setFrame(rgba: Uint8Array | Uint8ClampedArray, width: number, height: number): void;
+  /** Decodes JPEG or PNG bytes into the frame. */
+  decode(bytes: Uint8Array, source?: string): { width: number; height: number };
+  /** Regions of the current frame: full frame, centre crop, then detector proposals. */
+  detect(options?: DetectOptions): Promise<Region[]>;
+  /** Raw embeddings of regions [0, count) of the last detect(). */
+  embed(count: number): Promise<Float32Array[]>;
+  close(): Promise<void>;
+}
+
+export type CreateVision = (options: VisionOptions) => Promise<Vision>;
+
+export interface EngineOptions extends LoadOptions {
+  /** An open Index (borrowed: not closed with the engine) or index bytes (owned). */
+  index: Index | Uint8Array | ArrayBuffer;
+  /**
+   * { manifest, bytes } pairs; in node a registry name (string) or undefined resolves through
+   * js/models.mjs (defaults: mobilenetv2-feat, yolox-nano). detector: null runs without one.
+   */
+  models?: { embedder?: ModelSource | string; detector?: ModelSource | string | null };
+  /** Results per region and overall (default 5). */
+  k?: number;
+  /** Default 4. */
+  maxRegions?: number;
+  /** Overrides the calibration stored in the index. */
+  calibration?: Calibration;
+  numThreads?: number;
+  ortWasmPaths?: string | Record<string, string>;
+}
+
+export interface AnalyzeOptions {
+  k?: number;
+  maxRegions?: number;
+  /** Category path prefix filter, as in SearchOptions. */
+  category?: string;
+  /** analyzeEncoded: names the image in error messages (default "image"). */
+  source?: string;
+}
+
+export type Suggestion =
+  | { id: string; kind: 'item'; confidence: number; title: string }
+  | { id: string; kind: 'category'; confidence: number };
+
+export interface RegionResult {
+  box: Box;
+  score: number;
+  kind: RegionKind;
+  /** The detector's class name, else the region kind. */
+  label: string;
+  /** Distinct-id matches of this region, best first. */
+  matches: SearchHit[];
+  suggest: Suggestion | null;
+}
+
+export interface AnalyzeResult {
+  width: number;
+  height: number;
+  /** Best score per id over all regions, best first, at most k. */
+  top: SearchHit[];
+  /** null when uncalibrated or not confident enough. */
+  suggestion: Suggestion | null;
+  regions: RegionResult[];
+  timings_ms: { decode: number; detect: number; embed: number; embed_per_region: number; search: number; total: number };
+}
+
+export interface Engine {
+  readonly index: Index;
+  readonly vision: Vision;
+  /** True when an item threshold is calibrated (else the engine never suggests an item). */
+  readonly calibrated: boolean;
+  analyzeImage(rgba: Uint8Array | Uint8ClampedArray, width: number, height: number, options?: AnalyzeOptions): Promise<AnalyzeResult>;
+  analyzeEncoded(bytes: Uint8Array, options?: AnalyzeOptions): Promise<AnalyzeResult>;
+  close(): Promise<void>;
+}
+
+/** Rejects with a ShopframeError when the index was built with another embedder (CONF sha256 or dimension). */
+export type CreateEngine = (options: EngineOptions) => Promise<Engine>;

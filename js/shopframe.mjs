@@ -60,7 +60,8 @@ export class Index {
 
   /**
    * @param {Float32Array | number[]} query  `dim` numbers
-   * @param {{ k?: number, category?: string, minScore?: number, nprobe?: number, rerank?: number }} [options]
+   * @param {{ k?: number, category?: string, minScore?: number, nprobe?: number, rerank?: number, distinct?: boolean }} [options]
+   *   distinct: items sharing an id (one per catalog image of a product) count once, best score.
    */
   search(query, options = {}) {
     const raw = this.#live();
@@ -73,7 +74,7 @@ export class Index {
     const minScore = options.minScore ?? -Infinity;
     if (typeof minScore !== 'number' || Number.isNaN(minScore)) throw new ShopframeError('invalid_argument', 'search: minScore must be a number');
     raw.queryView().set(query);
-    const n = raw.search(k, options.category ?? '', minScore, options.nprobe ?? 0, options.rerank ?? 0);
+    const n = raw.search(k, options.category ?? '', minScore, options.nprobe ?? 0, options.rerank ?? 0, !!options.distinct);
     if (n < 0) throwCoreError(raw);
     const items = raw.resultItems().slice();  // copy: later calls reuse the buffers
     const scores = raw.resultScores().slice();
@@ -95,7 +96,8 @@ export class Index {
       throw new ShopframeError('invalid_argument', `search: query has ${query?.length} dimensions, the index has ${this.#dim}`);
     }
     raw.queryView().set(query);
-    const n = raw.search(options.k ?? 10, options.category ?? '', options.minScore ?? -Infinity, options.nprobe ?? 0, options.rerank ?? 0);
+    const n = raw.search(options.k ?? 10, options.category ?? '', options.minScore ?? -Infinity, options.nprobe ?? 0,
+      options.rerank ?? 0, !!options.distinct);
     if (n < 0) throwCoreError(raw);
     return { items: raw.resultItems().slice(), scores: raw.resultScores().slice() };
   }
@@ -104,6 +106,17 @@ export class Index {
   item(i) { return this.#live().item(i); }
 
   info() { return this.#live().info(); }
+
+  /** The engine configuration stored at build time (CONF section), or null. */
+  config() {
+    const text = this.#live().config();
+    if (!text) return null;
+    try {
+      return JSON.parse(text);
+    } catch (e) {
+      throw new ShopframeError('corrupt', `index section CONF: not valid JSON (${e.message})`);
+    }
+  }
 
   close() {
     if (this.#raw) this.#raw.delete();
@@ -140,12 +153,27 @@ function runBuild(builder, options) {
  * @returns {Promise<Uint8Array>}
  */
 export async function buildIndex(options) {
-  const { vectors, dim, items } = options;
+  return (await buildIndexDetailed(options)).bytes;
+}
+
+/**
+ * buildIndex with catalog adaptation and a report. Extra options:
+ *   labels: Uint32Array (one per vector; a product's images share a label),
+ *   adapt: false | true | 'auto' ('auto': adapt when a held-out check says it helps),
+ *   adaptDim (80), adaptReg (0.1), config (object stored in the CONF section), recallSample.
+ * @returns {Promise<{ bytes: Uint8Array, recall?: number, adaptation: null | { applied: boolean, dim?: number,
+ *   trial?: { rawRecallAt1: number, adaptedRecallAt1: number, rawRecallAt5: number, adaptedRecallAt5: number, heldOut: number } } }>}
+ */
+export async function buildIndexDetailed(options) {
+  const { vectors, dim, items, labels } = options;
   if (!(vectors instanceof Float32Array) || !Number.isInteger(dim) || dim <= 0 || vectors.length % dim !== 0) {
     throw new ShopframeError('invalid_argument', 'buildIndex: vectors must be a Float32Array of n*dim numbers');
   }
   const n = vectors.length / dim;
   if (items && items.length !== n) throw new ShopframeError('invalid_argument', `buildIndex: ${items.length} items for ${n} vectors`);
+  if (labels && labels.length !== n) throw new ShopframeError('invalid_argument', `buildIndex: ${labels.length} labels for ${n} vectors`);
+  const adapt = options.adapt ?? false;
+  if (adapt && !labels) throw new ShopframeError('invalid_argument', 'buildIndex: adaptation needs labels');
   const core = await initCore(options);
   const builder = new core.IndexBuilder();
   try {
@@ -155,7 +183,44 @@ export async function buildIndex(options) {
       builder.addMeta(String(it.id ?? ''), it.title ?? '', it.category ?? '', it.currency ?? '', it.url ?? '',
         it.image ?? '', typeof it.price === 'number' ? it.price : 0, typeof it.price === 'number');
     }
-    return runBuild(builder, options).bytes;
+    let adaptation = null;
+    if (adapt) {
+      builder.labelView().set(labels);
+      const outDim = options.adaptDim ?? 80, reg = options.adaptReg ?? 0.1;
+      let apply = adapt === true;
+      let trial;
+      let reason;
+      if (adapt === 'auto') {
+        trial = builder.trialAdaptation(outDim, reg);
+        if (trial === null) {
+          reason = builder.errorMessage();  // e.g. too few products with several images to judge
+          trial = undefined;
+        } else {
+          apply = trial.adaptedRecallAt1 >= trial.rawRecallAt1;  // ties: adapt (it also compacts the index)
+        }
+      }
+      adaptation = { applied: apply, trial, ...(reason ? { reason } : {}) };
+      if (apply) {
+        const got = builder.learnAdaptation(outDim, reg);
+        if (got < 0) throwCoreError(builder);
+        adaptation.dim = got;
+      }
+    }
+    if (options.config) builder.setConfig(JSON.stringify(options.config));
+    const { bytes, recall } = runBuild(builder, options);
+    return { bytes, recall, adaptation };
+  } finally {
+    builder.delete();
+  }
+}
+
+/** Parse JSONL catalog text (no vectors needed): products with their image lists, and skipped lines. */
+export async function parseCatalog(text, options = {}) {
+  const core = await initCore(options);
+  const builder = new core.IndexBuilder();
+  try {
+    if (!builder.parseCatalog(text, options.source ?? 'catalog.jsonl', !!options.skipBad, options.dim ?? 0, false)) throwCoreError(builder);
+    return { products: builder.products(), skipped: builder.skipped() };
   } finally {
     builder.delete();
   }
@@ -169,7 +234,7 @@ export async function buildIndexFromCatalog(text, options = {}) {
   const core = await initCore(options);
   const builder = new core.IndexBuilder();
   try {
-    if (!builder.parseCatalog(text, options.source ?? 'catalog.jsonl', !!options.skipBad, options.dim ?? 0)) throwCoreError(builder);
+    if (!builder.parseCatalog(text, options.source ?? 'catalog.jsonl', !!options.skipBad, options.dim ?? 0, true)) throwCoreError(builder);
     const skipped = builder.skipped();
     if (builder.count() === 0) throw new ShopframeError('invalid_argument', `${options.source ?? 'catalog'}: no products`);
     const { bytes, recall } = runBuild(builder, options);

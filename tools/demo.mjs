@@ -1,7 +1,9 @@
-// The main job until the vision pipeline lands: a demo catalog (synthetic products
-// with embeddings) built into an index with the CLI, inspected, and searched.
+// The main job. With the Grocery Store Dataset present (../shared/data/grocery): build the
+// 81-product catalog from its images (embedded with the default model, cached, adapted and
+// calibrated), inspect it, and analyse a few held-out photos with detector + embedder.
+// Without it (or with --synthetic): a synthetic catalog with embeddings, built and searched.
 // Output goes to build/demo/.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -9,6 +11,27 @@ import { join } from 'node:path';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const out = join(root, 'build', 'demo');
 mkdirSync(out, { recursive: true });
+
+const cli = (...args) => {
+  console.log(`\n$ shopframe ${args.join(' ')}`);
+  const r = spawnSync(process.execPath, [join(root, 'bin', 'shopframe.mjs'), ...args], { stdio: 'inherit' });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+};
+
+const grocery = process.env.SHOPFRAME_GROCERY ?? join(root, '..', 'shared', 'data', 'grocery');
+if (!process.argv.includes('--synthetic') && existsSync(join(grocery, 'classes.csv'))) {
+  const g = join(out, 'grocery');
+  const r = spawnSync(process.execPath, [join(root, 'tools', 'grocery.mjs'), '--data', grocery, '--out', g], { stdio: 'inherit' });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+  const index = join(g, 'grocery.sfi');
+  cli('catalog', 'build', join(g, 'catalog.jsonl'), '-o', index);
+  cli('catalog', 'inspect', index);
+  const photos = ['Fruit/Apple/Granny-Smith/Granny-Smith_004.jpg', 'Packages/Milk/Arla-Standard-Milk/Arla-Standard-Milk_003.jpg',
+    'Vegetables/Pepper/Red-Bell-Pepper/Red-Bell-Pepper_002.jpg'].map((p) => join(grocery, 'val', p)).filter(existsSync);
+  cli('analyze', ...photos, '--catalog', index);
+  console.log(`\ndemo files in ${g}`);
+  process.exit(0);
+}
 
 // Deterministic products: 40 product families in 8 categories, 50 variants each.
 let s = 12345n;
@@ -33,11 +56,6 @@ writeFileSync(catalog, lines.join('\n') + '\n');
 const query = join(out, 'query.json');
 writeFileSync(query, JSON.stringify(families[3].centre));
 
-const cli = (...args) => {
-  console.log(`\n$ shopframe ${args.join(' ')}`);
-  const r = spawnSync(process.execPath, [join(root, 'bin', 'shopframe.mjs'), ...args], { stdio: 'inherit' });
-  if (r.status !== 0) process.exit(r.status ?? 1);
-};
 const index = join(out, 'catalog.sfi');
 cli('catalog', 'build', catalog, '-o', index, '--quantizer', 'ivf32,pq16,rr:sq8');
 cli('catalog', 'inspect', index);

@@ -51,7 +51,7 @@ struct catalog_limits {
   size_t max_line_bytes = 1 << 20;    // 1 MiB per line
   size_t max_products = 10'000'000;
   size_t max_embedding_dim = 4096;
-  size_t max_images = 64;
+  size_t max_images = 1024;  // a product may carry its sellers' and users' photos
 };
 
 struct catalog_options {

@@ -98,4 +98,19 @@ result<retrieval_metrics> evaluate_retrieval(const float* queries, const uint32_
                                              const float* gallery, const uint32_t* gallery_labels,
                                              size_t n_gallery, size_t d, size_t k = 5);
 
+// ---- should the catalog be adapted? ----
+
+struct adaptation_trial {
+  retrieval_metrics raw;      // held-out image -> the other images, raw features (cosine)
+  retrieval_metrics adapted;  // the same after power/L2 normalisation and the learned LDA
+  size_t train_rows = 0, held_out_rows = 0;
+};
+
+// Holds out the last third of the rows of every label that has at least 3 rows (a block:
+// consecutive photos are near-duplicates), learns lda_train(opt) on the rest and measures
+// held-out retrieval both ways. The build adapts unless adapted.recall_at_1 is lower. Errors: fewer than 2 held-out rows, and
+// lda_train's and evaluate_retrieval's errors.
+result<adaptation_trial> trial_adaptation(const float* features, size_t n, size_t d, const uint32_t* labels,
+                                          const lda_options& opt = {});
+
 }  // namespace sf::embed

@@ -253,6 +253,12 @@ result<std::vector<uint8_t>> build_index(const float* vectors, size_t n, size_t 
     if (!ms) return ms.err();
     for (auto& s : ms.value()) sections.push_back(std::move(s));
   }
+  if (!opt.config_json.empty()) {
+    if (opt.config_json.size() > format::kMaxConfigBytes)
+      return make_error(status::limit_exceeded, "config_json has " + std::to_string(opt.config_json.size()) +
+                                                    " bytes, more than " + std::to_string(format::kMaxConfigBytes));
+    sections.push_back(make_section("CONF", opt.config_json.data(), opt.config_json.size()));
+  }
   if (sections.size() > format::kMaxSections) return make_error(status::invalid_argument, "too many sections");
 
   std::vector<uint8_t> h(format::kHeaderBytes, 0);

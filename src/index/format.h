@@ -27,6 +27,7 @@
 //         is [off[i], off[i+1]) holding 5 fields (id, title, currency, url, image),
 //         each a LEB128 length followed by that many bytes
 //   PRIC  price per item: count float64, NaN when the product has no price
+//   CONF  optional engine configuration: UTF-8 JSON text (embedder, calibration), opaque here
 #pragma once
 
 #include <cstddef>
@@ -106,6 +107,7 @@ inline constexpr uint32_t kind_code(const char (&k)[5]) {
 inline constexpr size_t align_up(size_t x) { return (x + kAlign - 1) / kAlign * kAlign; }
 
 // Number of string fields in a META record, in order.
+inline constexpr size_t kMaxConfigBytes = 1u << 20;  // CONF
 inline constexpr size_t kMetaFields = 5;  // id, title, currency, url, image
 
 }  // namespace sf::format

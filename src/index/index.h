@@ -61,6 +61,9 @@ struct build_options {
   // Signed square root of every component before L2 normalisation (vectors and, as the
   // index records it, queries): power normalisation for CNN features.
   bool power_normalize = false;
+  // Stored verbatim in the CONF section (engine configuration JSON: which embedder made
+  // the vectors, calibrated thresholds); empty = no section. At most 1 MiB.
+  std::string config_json;
   // Called with a stage name ("pca", "ivf", "pq", "encode", ...) and progress in [0, total].
   std::function<void(const char* stage, size_t done, size_t total)> progress;
 };
@@ -86,6 +89,8 @@ class index_view;
 
 // Recall@k of `index` against exact search over `vectors` (n x d, the build input):
 // `sample` queries are input vectors (evenly spaced) plus small deterministic noise.
+// Exact search runs in the input space, so PCA's loss counts against recall, except for
+// a caller's transform (ldaN), which defines the similarity: there it runs after it.
 // Used for the build summary; benchmarks use their own held-out queries.
 result<double> measure_recall(const index_view& index, const float* vectors, size_t n, size_t d, size_t sample,
                               size_t k = 10);
@@ -96,6 +101,9 @@ struct search_options {
   float min_score = -std::numeric_limits<float>::infinity();
   size_t nprobe = 0;            // ivf lists to scan; 0 = the index's default
   size_t rerank = 0;            // shortlist = rerank * k candidates; 0 = the index's default
+  // Items sharing an id (a product with several catalog images) count once, with the
+  // score of the best one: k distinct products come back.
+  bool distinct_ids = false;
 };
 
 struct hit {
@@ -126,6 +134,7 @@ struct index_info {
   uint32_t default_nprobe = 0, default_rerank = 0, ivf_lists = 0;
   bool has_metadata = false;
   bool power_normalize = false;
+  bool external_transform = false;  // "ldaN": a caller-learned transform (catalog adaptation)
   std::vector<section_info> sections;
 };
 
@@ -137,14 +146,20 @@ class index_view {
 
   result<std::vector<hit>> search(const float* query, size_t d, const search_options& opt) const;
 
+  // A query as the index scores it: power- and L2-normalised as the index says, then
+  // transformed (work_dim floats).
+  result<std::vector<float>> work_query(const float* query, size_t d) const;
+
   uint32_t size() const noexcept { return count_; }
   uint32_t dim() const noexcept { return dim_; }
   item_view item(uint32_t i) const;  // empty strings when the index has no metadata
   const index_info& info() const noexcept { return info_; }
+  std::string_view config() const noexcept { return config_; }  // CONF text, "" when absent
 
   index_view() = default;
 
  private:
+  result<std::vector<hit>> search_distinct(const float* query, size_t d, const search_options& opt) const;
   friend struct index_reader;
   const uint8_t* data_ = nullptr;
   size_t size_ = 0;
@@ -169,6 +184,7 @@ class index_view {
   const uint8_t* strings_ = nullptr;          // STRS
   uint64_t strings_bytes_ = 0;
   const uint8_t* prices_ = nullptr;           // PRIC: count float64
+  std::string_view config_;                   // CONF
   uint32_t category_count_ = 0;
   const uint32_t* category_refs_ = nullptr;   // CATS: (offset,length) pairs into STRS
 };

@@ -135,6 +135,7 @@ struct index_reader {
       return fail(status::unsupported, "unknown metric '" + std::string(1, char(m)) + "'" + at(format::hdr::metric));
     info.metric_kind = metric(m);
     const quantizer_spec& s = v.spec_;
+    info.external_transform = s.external_transform;
     char want_transform = format::transform_kind(s.transform_dim, s.whiten, s.external_transform);
     if (data[format::hdr::transform] != want_transform || data[format::hdr::codes] != uint8_t(s.codes) ||
         data[format::hdr::rerank] != uint8_t(s.rerank))
@@ -184,7 +185,7 @@ struct index_reader {
           return fail(status::corrupt, "section " + name + " overlaps section " + kind_string(o.kind) + at(e + format::sec::offset));
       }
       static const char* known[] = {"XFRM", "IVFC", "IVFL", "PERM", "VECF", "SQ8P", "SQ8C",
-                                    "PQCB", "PQCD", "STRS", "CATS", "ICAT", "META", "PRIC"};
+                                    "PQCB", "PQCD", "STRS", "CATS", "ICAT", "META", "PRIC", "CONF"};
       if (std::none_of(std::begin(known), std::end(known), [&](const char* k) { return name == k; }))
         return fail(status::unsupported, "unknown section kind '" + name + "'" + at(e));
       if (verify && crc32(data + s.offset, s.bytes) != s.crc)
@@ -318,6 +319,16 @@ struct index_reader {
     v.prices_ = pric.value();
     return {};
   }
+
+  result<void> config() {
+    const raw_section* c = find("CONF");
+    if (!c) return {};
+    if (c->bytes > format::kMaxConfigBytes)
+      return fail(status::corrupt, "section CONF has " + std::to_string(c->bytes) + " bytes, more than " +
+                                       std::to_string(format::kMaxConfigBytes) + at(c->offset));
+    v.config_ = std::string_view(reinterpret_cast<const char*>(data + c->offset), c->bytes);
+    return {};
+  }
 };
 
 result<index_view> index_view::open(const uint8_t* data, size_t size, bool verify_checksums) {
@@ -327,6 +338,7 @@ result<index_view> index_view::open(const uint8_t* data, size_t size, bool verif
   SF_TRY(r.table());
   SF_TRY(r.vectors());
   SF_TRY(r.metadata());
+  SF_TRY(r.config());
   r.v.data_ = data;
   r.v.size_ = size;
   return std::move(r.v);

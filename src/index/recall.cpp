@@ -17,8 +17,18 @@ result<double> measure_recall(const index_view& index, const float* vectors, siz
   if (sample == 0 || k == 0) return 0.0;
   const kernels::table& kt = kernels::active();
   const bool cosine = index.info().metric_kind == metric::cosine;
-  std::vector<float> base(vectors, vectors + n * d);
+  // The exact reference space: normalised input vectors, or the caller's transform of them.
+  const bool transformed = index.info().external_transform;
+  const size_t wd = transformed ? index.info().work_dim : d;
+  std::vector<float> base(n * wd);
   for (size_t i = 0; i < n; ++i) {
+    if (transformed) {
+      auto w = index.work_query(vectors + i * d, d);
+      if (!w) return w.err();
+      std::copy(w.value().begin(), w.value().end(), base.begin() + i * wd);
+      continue;
+    }
+    std::copy_n(vectors + i * d, d, base.begin() + i * d);
     if (index.info().power_normalize) power_normalize(base.data() + i * d, d);
     if (cosine) normalize(base.data() + i * d, d);
   }
@@ -31,8 +41,18 @@ result<double> measure_recall(const index_view& index, const float* vectors, siz
   size_t found = 0, wanted = 0;
   for (size_t s = 0; s < sample; ++s) {
     const size_t src = s * n / sample;
-    for (size_t j = 0; j < d; ++j) q[j] = base[src * d + j] + 0.3f / std::sqrt(float(d)) * noise();
-    kt.dot_f32_batch(q.data(), base.data(), d, n, scores.data());
+    // Noise around the (normalised) input vector, in the input space.
+    std::vector<float> x(vectors + src * d, vectors + (src + 1) * d);
+    if (index.info().power_normalize) power_normalize(x.data(), d);
+    if (cosine) normalize(x.data(), d);
+    for (size_t j = 0; j < d; ++j) q[j] = x[j] + 0.3f / std::sqrt(float(d)) * noise();
+    std::vector<float> qw = q;
+    if (transformed) {
+      auto w = index.work_query(q.data(), d);
+      if (!w) return w.err();
+      qw = std::move(w.value());
+    }
+    kt.dot_f32_batch(qw.data(), base.data(), wd, n, scores.data());
     topk exact(std::min(k, n));
     for (size_t i = 0; i < n; ++i) exact.push(scores[i], uint32_t(i));
     std::unordered_set<uint32_t> truth;

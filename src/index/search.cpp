@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <unordered_set>
 
 #include "index/index.h"
 #include "index/kernels.h"
@@ -24,6 +25,48 @@ bool category_matches(std::string_view category, std::string_view prefix) {
 
 }  // namespace
 
+result<std::vector<float>> index_view::work_query(const float* query, size_t d) const {
+  if (!data_) return make_error(status::invalid_argument, "search on an index that is not open");
+  if (d != dim_)
+    return make_error(status::invalid_argument,
+                      "query has " + std::to_string(d) + " dimensions, the index has " + std::to_string(dim_));
+  std::vector<float> q(query, query + d);
+  for (size_t i = 0; i < d; ++i)
+    if (!std::isfinite(q[i])) return make_error(status::invalid_argument, "query[" + std::to_string(i) + "] is not finite");
+  const bool cosine = info_.metric_kind == metric::cosine;
+  if (info_.power_normalize) power_normalize(q.data(), d);
+  if (cosine && !normalize(q.data(), d)) return make_error(status::invalid_argument, "query is a zero vector");
+  if (transform_matrix_) {
+    const size_t wd = work_dim_;
+    std::vector<float> centred(d), y(wd);
+    for (size_t i = 0; i < d; ++i) centred[i] = q[i] - transform_mean_[i];
+    kernels::active().dot_f32_batch(centred.data(), transform_matrix_, d, wd, y.data());
+    q.swap(y);
+    if (cosine) normalize(q.data(), wd);  // leaves a (rare) zero projection as is
+  }
+  return q;
+}
+
+// Several items may share a product id (one per catalog image); a product scores as its
+// best image. Widen the raw search until k distinct ids are found or the index is exhausted.
+result<std::vector<hit>> index_view::search_distinct(const float* query, size_t d, const search_options& opt) const {
+  search_options inner = opt;
+  inner.distinct_ids = false;
+  for (size_t wide = std::min<size_t>(std::max<size_t>(opt.k * 4, 32), count_);; wide = std::min<size_t>(wide * 4, count_)) {
+    inner.k = std::min(wide, kMaxK);
+    auto raw = search(query, d, inner);
+    if (!raw) return raw;
+    std::vector<hit> out;
+    std::unordered_set<std::string_view> seen;
+    for (const hit& h : raw.value()) {
+      if (!seen.insert(item(h.item).id).second) continue;
+      out.push_back(h);
+      if (out.size() == opt.k) break;
+    }
+    if (out.size() == opt.k || raw.value().size() < inner.k || inner.k >= count_ || inner.k == kMaxK) return out;
+  }
+}
+
 result<std::vector<hit>> index_view::search(const float* query, size_t d, const search_options& opt) const {
   if (!data_) return make_error(status::invalid_argument, "search on an index that is not open");
   if (d != dim_)
@@ -32,23 +75,13 @@ result<std::vector<hit>> index_view::search(const float* query, size_t d, const 
   if (opt.k > kMaxK) return make_error(status::limit_exceeded, "k = " + std::to_string(opt.k) + " exceeds 10000");
   std::vector<hit> out;
   if (opt.k == 0) return out;
+  if (opt.distinct_ids && meta_offsets_) return search_distinct(query, d, opt);
   const kernels::table& kt = kernels::active();
 
-  // Query in the working space.
-  std::vector<float> q(query, query + d);
-  for (size_t i = 0; i < d; ++i)
-    if (!std::isfinite(q[i])) return make_error(status::invalid_argument, "query[" + std::to_string(i) + "] is not finite");
-  const bool cosine = info_.metric_kind == metric::cosine;
-  if (info_.power_normalize) power_normalize(q.data(), d);
-  if (cosine && !normalize(q.data(), d)) return make_error(status::invalid_argument, "query is a zero vector");
+  auto prepared = work_query(query, d);
+  if (!prepared) return prepared.err();
+  std::vector<float> q = std::move(prepared.value());
   const size_t wd = work_dim_;
-  if (transform_matrix_) {
-    std::vector<float> centred(d), y(wd);
-    for (size_t i = 0; i < d; ++i) centred[i] = q[i] - transform_mean_[i];
-    kt.dot_f32_batch(centred.data(), transform_matrix_, d, wd, y.data());
-    q.swap(y);
-    if (cosine) normalize(q.data(), wd);  // leaves a (rare) zero projection as is
-  }
 
   // Category filter over category ordinals.
   std::vector<uint8_t> allowed;

@@ -492,3 +492,21 @@ result<model_manifest> parse_model_manifest(std::string_view json, std::string_v
 }
 
 }  // namespace sf
+
+namespace sf {
+
+image::preprocess_options preprocess_options_for(const model_input& in) {
+  image::preprocess_options o;
+  o.width = int(in.width);
+  o.height = int(in.height);
+  o.mode = in.letterbox ? image::resize_mode::letterbox : image::resize_mode::stretch;
+  o.anchor = image::pad_anchor::top_left;
+  o.pad_value = in.pad_value;
+  o.order = in.color == color_order::bgr ? image::channel_order::bgr : image::channel_order::rgb;
+  o.layout = in.layout == tensor_layout::nhwc ? image::tensor_layout::nhwc : image::tensor_layout::nchw;
+  o.scale = float(in.scale);
+  for (int c = 0; c < 3; ++c) o.mean[c] = in.mean[c], o.std[c] = in.stddev[c];
+  return o;
+}
+
+}  // namespace sf

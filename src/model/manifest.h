@@ -43,6 +43,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "image/image.h"
 
 namespace sf {
 
@@ -81,5 +82,10 @@ struct model_manifest {
 constexpr size_t k_max_manifest_bytes = size_t(1) << 20;
 
 [[nodiscard]] result<model_manifest> parse_model_manifest(std::string_view json, std::string_view source_name);
+
+// How to turn a frame into this model's input tensor (size, letterbox or stretch, padding,
+// colour order, layout, scale, mean/std). Letterboxed detector inputs pad right/bottom, as
+// YOLOX's own preprocessing does, so boxes map back with det_letterbox_fit(..., false).
+image::preprocess_options preprocess_options_for(const model_input& in);
 
 }  // namespace sf

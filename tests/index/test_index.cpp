@@ -277,3 +277,72 @@ TEST_CASE("a caller-supplied transform (ldaN) and power normalisation apply to q
     CHECK(hits[0].item == truth[0]);
   }
 }
+
+TEST_CASE("distinct_ids collapses items of one product to its best-scoring image", "[index]") {
+  // 40 products with 5 images each (items sharing an id), clustered per product.
+  const size_t products = 40, per = 5, n = products * per, d = 16;
+  auto centres = clustered(products, d, products, 3);
+  std::vector<float> data(n * d);
+  std::vector<sf::item_meta> meta(n);
+  for (size_t p = 0; p < products; ++p)
+    for (size_t j = 0; j < per; ++j) {
+      size_t i = p * per + j;
+      for (size_t c = 0; c < d; ++c) data[i * d + c] = centres[p * d + c] + 0.01f * float((j * 7 + c * 3) % 5);
+      meta[i].id = "p" + std::to_string(p);
+      meta[i].category = p % 2 ? "Odd" : "Even";
+    }
+  sf::build_options opt;
+  opt.quantizer = "flat";
+  auto bytes = sf::build_index(data.data(), n, d, meta, opt);
+  REQUIRE(bytes);
+  auto idx = sf::index_view::open(bytes.value().data(), bytes.value().size()).value();
+  for (size_t q : {0u, 57u, 199u}) {
+    sf::search_options so;
+    so.k = 10;
+    so.distinct_ids = true;
+    auto hits = idx.search(&data[q * d], d, so).value();
+    REQUIRE(hits.size() == 10);
+    std::set<std::string> ids;
+    for (auto& h : hits) ids.insert(std::string(idx.item(h.item).id));
+    CHECK(ids.size() == 10);
+    CHECK(idx.item(hits[0].item).id == meta[q].id);
+    // Each product's score is its best item's score (compare with a wide raw search).
+    so.distinct_ids = false;
+    so.k = n;
+    auto raw = idx.search(&data[q * d], d, so).value();
+    for (auto& h : hits) {
+      float best = -2;
+      for (auto& r : raw)
+        if (idx.item(r.item).id == idx.item(h.item).id) best = std::max(best, r.score);
+      CHECK(h.score == best);
+    }
+    for (size_t i = 1; i < hits.size(); ++i) CHECK(hits[i - 1].score >= hits[i].score);
+  }
+  // Fewer distinct products than k under a filter: all of them, once each.
+  sf::search_options so;
+  so.k = 100;
+  so.distinct_ids = true;
+  so.category_prefix = "Odd";
+  auto odd = idx.search(data.data(), d, so).value();
+  CHECK(odd.size() == products / 2);
+}
+
+TEST_CASE("the CONF section stores engine configuration verbatim", "[index]") {
+  const size_t n = 8, d = 4;
+  auto data = clustered(n, d, 2, 5);
+  sf::build_options opt;
+  opt.quantizer = "flat";
+  auto plain = sf::build_index(data.data(), n, d, {}, opt).value();
+  CHECK(sf::index_view::open(plain.data(), plain.size()).value().config().empty());
+  opt.config_json = R"({"embedder": {"name": "mobilenetv2-feat"}, "calibration": {"item": 0.61}})";
+  auto bytes = sf::build_index(data.data(), n, d, {}, opt).value();
+  auto idx = sf::index_view::open(bytes.data(), bytes.size()).value();
+  CHECK(idx.config() == opt.config_json);
+  bool listed = false;
+  for (auto& s : idx.info().sections) listed |= s.kind == "CONF";
+  CHECK(listed);
+  opt.config_json.assign((1u << 20) + 1, ' ');
+  auto big = sf::build_index(data.data(), n, d, {}, opt);
+  REQUIRE_FALSE(big);
+  CHECK(big.err().code == sf::status::limit_exceeded);
+}

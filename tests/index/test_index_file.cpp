@@ -42,6 +42,7 @@ std::vector<uint8_t> small_index(const char* quantizer, bool with_meta) {
       meta.push_back({"id" + std::to_string(i), "t", i % 2 ? "A/B" : "C", "EUR", "u", "", 1.0, true});
   sf::build_options opt;
   opt.quantizer = quantizer;
+  if (with_meta) opt.config_json = R"({"embedder": {"name": "tiny"}, "calibration": {"item": 0.5}})";
   return sf::build_index(data.data(), n, d, meta, opt).value();
 }
 

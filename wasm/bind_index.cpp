@@ -12,35 +12,16 @@
 #include <string>
 
 #include "catalog/catalog.h"
+#include "embed/embed.h"
 #include "index/index.h"
 #include "index/kernels.h"
+#include "bind_common.h"
 
 using emscripten::val;
+using sf::wasm::byte_buffer;
+using sf::wasm::last_error;
 
 namespace {
-
-struct last_error {
-  std::string code, message;
-  void set(const sf::error& e) {
-    code = sf::status_name(e.code);
-    message = e.message;
-  }
-  void clear() { code.clear(), message.clear(); }
-};
-
-// Bytes in WASM memory, 8-byte aligned (std::vector<uint64_t> storage), so an index
-// can be opened in place.
-class byte_buffer {
- public:
-  explicit byte_buffer(size_t n) : words_((n + 7) / 8), size_(n) {}
-  uint8_t* data() { return reinterpret_cast<uint8_t*>(words_.data()); }
-  size_t size() const { return size_; }
-  val view() { return val(emscripten::typed_memory_view(size_, data())); }
-
- private:
-  std::vector<uint64_t> words_;
-  size_t size_;
-};
 
 class wasm_index {
  public:
@@ -57,10 +38,11 @@ class wasm_index {
   val query_view() { return val(emscripten::typed_memory_view(query_.size(), query_.data())); }
 
   // Searches the query written into query_view(); returns the hit count or -1.
-  int search(size_t k, std::string category, float min_score, size_t nprobe, size_t rerank) {
+  int search(size_t k, std::string category, float min_score, size_t nprobe, size_t rerank, bool distinct) {
     err_.clear();
     sf::search_options so;
     so.k = k, so.category_prefix = std::move(category), so.min_score = min_score, so.nprobe = nprobe, so.rerank = rerank;
+    so.distinct_ids = distinct;
     auto r = view_.search(query_.data(), query_.size(), so);
     if (!r) return err_.set(r.err()), -1;
     items_.resize(r.value().size());
@@ -99,6 +81,7 @@ class wasm_index {
     o.set("defaultNprobe", in.default_nprobe);
     o.set("defaultRerank", in.default_rerank);
     o.set("hasMetadata", in.has_metadata);
+    o.set("powerNormalize", in.power_normalize);
     o.set("simd", std::string(sf::kernels::active().name));
     val secs = val::array();
     for (const auto& s : in.sections) {
@@ -116,6 +99,7 @@ class wasm_index {
 
   uint32_t dim() const { return view_.dim(); }
   uint32_t size() const { return view_.size(); }
+  std::string config() const { return std::string(view_.config()); }
   std::string error_code() const { return err_.code; }
   std::string error_message() const { return err_.message; }
 
@@ -135,6 +119,8 @@ class index_builder {
   void reserve_vectors(size_t n, size_t d) {
     n_ = n, d_ = d;
     vectors_.assign(n * d, 0.0f);
+    meta_.clear();
+    labels_.clear();
   }
   val vector_view() { return val(emscripten::typed_memory_view(vectors_.size(), vectors_.data())); }
   void add_meta(std::string id, std::string title, std::string category, std::string currency, std::string url,
@@ -143,23 +129,27 @@ class index_builder {
                      std::move(image), price, has_price});
   }
 
-  // Parses JSONL text; every product needs an embedding. Returns false on error.
-  bool parse_catalog(std::string text, std::string source, bool skip_bad, size_t expected_dim) {
+  // Parses JSONL text. With require_embeddings every product needs an embedding and the
+  // vectors and metadata are taken from the file; otherwise JS reads products() and
+  // supplies vectors (embedded images) itself. Returns false on error.
+  bool parse_catalog(std::string text, std::string source, bool skip_bad, size_t expected_dim,
+                     bool require_embeddings) {
     err_.clear();
     sf::catalog_options co;
     co.skip_bad = skip_bad;
     co.expected_dim = expected_dim;
     auto r = sf::parse_catalog_jsonl(text, source, co);
     if (!r) return err_.set(r.err()), false;
-    sf::catalog& c = r.value();
+    catalog_ = std::move(r.value());
     skipped_ = val::array();
-    for (const auto& s : c.skipped) {
+    for (const auto& s : catalog_.skipped) {
       val e = val::object();
       e.set("line", double(s.line));
       e.set("reason", s.reason);
       skipped_.call<void>("push", e);
     }
-    for (const auto& p : c.products) {
+    if (!require_embeddings) return true;
+    for (const auto& p : catalog_.products) {
       if (p.embedding.empty()) {
         err_.set(sf::make_error(sf::status::invalid_argument,
                                 source + ":" + std::to_string(p.line) + ": field 'embedding': missing (product \"" + p.id +
@@ -167,26 +157,91 @@ class index_builder {
         return false;
       }
     }
-    n_ = c.products.size(), d_ = c.embedding_dim;
+    n_ = catalog_.products.size(), d_ = catalog_.embedding_dim;
     vectors_.clear();
     vectors_.reserve(n_ * d_);
     meta_.clear();
-    for (auto& p : c.products) {
+    for (auto& p : catalog_.products) {
       vectors_.insert(vectors_.end(), p.embedding.begin(), p.embedding.end());
-      meta_.push_back({std::move(p.id), std::move(p.title), std::move(p.category), std::move(p.currency),
-                       std::move(p.url), p.images.empty() ? std::string() : std::move(p.images[0]), p.price,
-                       p.has_price});
+      meta_.push_back({p.id, p.title, p.category, p.currency, p.url, p.images.empty() ? std::string() : p.images[0],
+                       p.price, p.has_price});
     }
     return true;
+  }
+  // The parsed products: [{ id, title, category, price, currency, url, images, embedding, line }]
+  // (embedding: a Float32Array copy, or null).
+  val products() const {
+    val out = val::array();
+    for (const auto& p : catalog_.products) {
+      val o = val::object();
+      o.set("id", p.id);
+      o.set("title", p.title);
+      o.set("category", p.category);
+      o.set("price", p.has_price ? val(p.price) : val::null());
+      o.set("currency", p.currency);
+      o.set("url", p.url);
+      val imgs = val::array();
+      for (const auto& i : p.images) imgs.call<void>("push", i);
+      o.set("images", imgs);
+      o.set("embedding", p.embedding.empty() ? val::null()
+                                             : val::global("Float32Array").new_(emscripten::typed_memory_view(
+                                                   p.embedding.size(), p.embedding.data())));
+      o.set("line", double(p.line));
+      out.call<void>("push", o);
+    }
+    return out;
   }
   val skipped() const { return skipped_; }
   size_t count() const { return n_; }
   size_t dim() const { return d_; }
 
+  // Product label per vector (vectors of one product share a label), for adaptation.
+  val label_view() {
+    labels_.assign(n_, 0);
+    return val(emscripten::typed_memory_view(labels_.size(), labels_.data()));
+  }
+  // Held-out check of the LDA adaptation (sf::embed::trial_adaptation) on the vectors and
+  // labels; null on error.
+  val trial_adaptation(size_t out_dim, double within_reg) {
+    err_.clear();
+    if (labels_.size() != n_) return err_.set(sf::make_error(sf::status::invalid_argument, "no labels")), val::null();
+    sf::embed::lda_options lo;
+    lo.out_dim = out_dim, lo.within_reg = within_reg;
+    auto t = sf::embed::trial_adaptation(vectors_.data(), n_, d_, labels_.data(), lo);
+    if (!t) return err_.set(t.err()), val::null();
+    val o = val::object();
+    o.set("rawRecallAt1", t.value().raw.recall_at_1);
+    o.set("rawRecallAt5", t.value().raw.recall_at_5);
+    o.set("adaptedRecallAt1", t.value().adapted.recall_at_1);
+    o.set("adaptedRecallAt5", t.value().adapted.recall_at_5);
+    o.set("heldOut", double(t.value().held_out_rows));
+    return o;
+  }
+  // Learns the LDA adaptation on all vectors; the next build() stores and applies it
+  // ("ldaN" quantizer prefix, power normalisation on). Returns the output dimension or -1.
+  int learn_adaptation(size_t out_dim, double within_reg) {
+    err_.clear();
+    if (labels_.size() != n_) return err_.set(sf::make_error(sf::status::invalid_argument, "no labels")), -1;
+    sf::embed::lda_options lo;
+    lo.out_dim = out_dim, lo.within_reg = within_reg;
+    auto t = sf::embed::lda_train(vectors_.data(), n_, d_, labels_.data(), n_, lo);
+    if (!t) return err_.set(t.err()), -1;
+    transform_ = std::move(t.value());
+    has_transform_ = true;
+    return int(transform_.out_d);
+  }
+  void set_config(std::string json) { config_ = std::move(json); }
+
   bool build(std::string quantizer, std::string metric, double seed, double build_unix_ms, val progress) {
     err_.clear();
     sf::build_options opt;
     opt.quantizer = std::move(quantizer);
+    if (has_transform_) {
+      opt.transform = &transform_;
+      opt.power_normalize = true;  // the LDA was learned on power- and L2-normalised vectors
+      if (opt.quantizer.rfind("lda", 0) != 0) opt.quantizer = "lda" + std::to_string(transform_.out_d) + "," + opt.quantizer;
+    }
+    opt.config_json = config_;
     opt.metric_kind = metric == "inner_product" ? sf::metric::inner_product : sf::metric::cosine;
     opt.seed = uint64_t(seed);
     opt.build_unix_ms = uint64_t(build_unix_ms);
@@ -220,6 +275,11 @@ class index_builder {
   size_t n_ = 0, d_ = 0;
   std::vector<float> vectors_;
   std::vector<sf::item_meta> meta_;
+  std::vector<uint32_t> labels_;
+  sf::catalog catalog_;
+  sf::linear_transform transform_;
+  bool has_transform_ = false;
+  std::string config_;
   std::shared_ptr<byte_buffer> out_;
   val skipped_ = val::array();
   last_error err_;
@@ -250,6 +310,7 @@ EMSCRIPTEN_BINDINGS(shopframe) {
       .function("item", &wasm_index::item)
       .function("info", &wasm_index::info)
       .function("dim", &wasm_index::dim)
+      .function("config", &wasm_index::config)
       .function("size", &wasm_index::size)
       .function("errorCode", &wasm_index::error_code)
       .function("errorMessage", &wasm_index::error_message);
@@ -260,8 +321,13 @@ EMSCRIPTEN_BINDINGS(shopframe) {
       .function("addMeta", &index_builder::add_meta)
       .function("parseCatalog", &index_builder::parse_catalog)
       .function("skipped", &index_builder::skipped)
+      .function("products", &index_builder::products)
       .function("count", &index_builder::count)
       .function("dim", &index_builder::dim)
+      .function("labelView", &index_builder::label_view)
+      .function("trialAdaptation", &index_builder::trial_adaptation)
+      .function("learnAdaptation", &index_builder::learn_adaptation)
+      .function("setConfig", &index_builder::set_config)
       .function("build", &index_builder::build)
       .function("output", &index_builder::output)
       .function("measureRecall", &index_builder::measure_recall)

@@ -1,0 +1,62 @@
+// Turning matches into a suggestion, or an honest abstention. Pure functions, no I/O.
+//
+// A product's image-level score is its best score over the frame's regions. The item
+// suggestion needs a calibrated confidence (a logistic model over the top-1 score and
+// the top-1/top-2 margin, or the top-1 score itself) at or above the threshold the
+// catalog build calibrated for <= 2% false suggestions; failing that, a category
+// suggestion when the leading products agree on a category and the category confidence
+// clears its own threshold; otherwise null.
+import { logisticModel } from './eval/metrics.mjs';
+
+/** Confidence features of a ranked match list (best first). */
+export function matchFeatures(matches) {
+  const score1 = matches[0]?.score ?? -1;
+  const score2 = matches[1]?.score ?? -1;
+  return { score1, score2, margin: score1 - score2 };
+}
+
+/** Fuses per-region match lists into one ranking by best score per id. */
+export function fuseMatches(regionMatches, k = 5) {
+  const best = new Map();
+  for (const matches of regionMatches) {
+    for (const m of matches) {
+      const prev = best.get(m.id);
+      if (!prev || m.score > prev.score) best.set(m.id, m);
+    }
+  }
+  return [...best.values()].sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1)).slice(0, k);
+}
+
+/** The category the leading matches agree on (top-1 and top-2 share it), or null. */
+export function leadingCategory(matches) {
+  if (matches.length < 2 || !matches[0].category) return null;
+  return matches[0].category === matches[1].category ? matches[0].category : null;
+}
+
+/**
+ * A decision policy from the index's calibration (CONF section), or an abstaining one
+ * when the index was never calibrated.
+ */
+export function createPolicy(calibration) {
+  const item = calibration?.item;
+  const category = calibration?.category;
+  const model = item?.model ? logisticModel(item.model) : null;
+  const itemConfidence = (f) => (model ? model.predict(f) : f.score1);
+  const itemThreshold = Number.isFinite(item?.threshold) ? item.threshold : Infinity;
+  const categoryThreshold = Number.isFinite(category?.threshold) ? category.threshold : Infinity;
+  return {
+    calibrated: Number.isFinite(itemThreshold) || Number.isFinite(categoryThreshold),
+    itemConfidence,
+    decide(matches) {
+      if (!matches.length) return null;
+      const f = matchFeatures(matches);
+      const conf = itemConfidence(f);
+      if (conf >= itemThreshold) return { id: matches[0].id, kind: 'item', confidence: conf, title: matches[0].title };
+      const cat = leadingCategory(matches);
+      if (cat !== null && f.score1 >= categoryThreshold) {
+        return { id: cat, kind: 'category', confidence: f.score1 };
+      }
+      return null;
+    },
+  };
+}

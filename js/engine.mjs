@@ -1,0 +1,113 @@
+// The shopframe engine: frame in, similar items (or an honest nothing) out.
+//
+//   import { createEngine } from 'shopframe/engine';
+//   const engine = await createEngine({ index: indexBytes, models: { embedder, detector } });
+//   const r = await engine.analyzeImage(rgba, width, height);
+//   // { width, height, regions: [{ box, score, kind, label, matches, suggest }],
+//   //   top: [{ id, score, title, ... }], suggestion: { id, kind, confidence } | null, timings_ms }
+//
+// Models are { manifest, bytes } pairs (in node, omit them to resolve the defaults through
+// the model registry, js/models.mjs). The index must have been built from the same
+// embedder (its CONF section names it); a mismatch is an error, not a silent bad match.
+import { loadIndex, Index, ShopframeError } from './shopframe.mjs';
+import { createVision, now } from './vision.mjs';
+import { createPolicy, fuseMatches } from './decide.mjs';
+
+export const DEFAULT_MODELS = { embedder: 'mobilenetv2-feat', detector: 'yolox-nano' };
+
+async function resolveDefaultModels(models) {
+  const out = { ...models };
+  for (const role of ['embedder', 'detector']) {
+    if (out[role] === undefined || typeof out[role] === 'string') {
+      const { resolveModel } = await import('./models.mjs');  // node only
+      const r = await resolveModel(out[role] ?? DEFAULT_MODELS[role]);
+      out[role] = { manifest: r.manifestText ?? r.manifest, bytes: r.bytes, source: r.path };
+    }
+  }
+  return out;
+}
+
+export class Engine {
+  #vision; #index; #ownsIndex; #policy; #options;
+
+  constructor(vision, index, ownsIndex, options) {
+    this.#vision = vision;
+    this.#index = index;
+    this.#ownsIndex = ownsIndex;
+    this.#options = options;
+    const config = index.config();
+    this.#policy = createPolicy(options.calibration ?? config?.calibration);
+  }
+
+  get index() { return this.#index; }
+  get vision() { return this.#vision; }
+  /** True when the index carries calibrated thresholds (else the engine never suggests). */
+  get calibrated() { return this.#policy.calibrated; }
+
+  /** Analyse an RGBA frame (tight rows). */
+  async analyzeImage(rgba, width, height, options = {}) {
+    const t0 = now();
+    this.#vision.setFrame(rgba, width, height);
+    return this.#analyze(t0, now(), options);
+  }
+
+  /** Analyse JPEG or PNG bytes (decoded by the core's stb). */
+  async analyzeEncoded(bytes, options = {}) {
+    const t0 = now();
+    this.#vision.decode(bytes, options.source ?? 'image');
+    return this.#analyze(t0, now(), options);
+  }
+
+  async #analyze(t0, tFrame, options) {
+    const k = options.k ?? this.#options.k ?? 5;
+    const t1 = now();
+    const regions = await this.#vision.detect({ maxRegions: options.maxRegions ?? this.#options.maxRegions ?? 4 });
+    const t2 = now();
+    const embeddings = await this.#vision.embed(regions.length);
+    const t3 = now();
+    const searchOptions = { k, distinct: true, category: options.category };
+    const out = regions.map((r, i) => {
+      const matches = this.#index.search(embeddings[i], searchOptions);
+      const label = r.classId >= 0 ? this.#vision.className(r.classId) : null;
+      return { box: r.box, score: r.score, kind: r.kind, label: label ?? r.kind, matches, suggest: this.#policy.decide(matches) };
+    });
+    const top = fuseMatches(out.map((r) => r.matches), k);
+    const suggestion = this.#policy.decide(top);
+    const t4 = now();
+    return {
+      width: this.#vision.frameWidth, height: this.#vision.frameHeight,
+      top, suggestion, regions: out,
+      timings_ms: { decode: tFrame - t0, detect: t2 - t1, embed: t3 - t2, embed_per_region: (t3 - t2) / regions.length, search: t4 - t3, total: t4 - t0 },
+    };
+  }
+
+  async close() {
+    await this.#vision.close();
+    if (this.#ownsIndex) this.#index.close();
+  }
+}
+
+/**
+ * @param {{ index: Index | Uint8Array, models?: { embedder?: object|string, detector?: object|string|null },
+ *           k?: number, maxRegions?: number, calibration?: object, numThreads?: number }} options
+ */
+export async function createEngine(options = {}) {
+  const models = await resolveDefaultModels(options.models ?? {});
+  const ownsIndex = !(options.index instanceof Index);
+  const index = ownsIndex ? await loadIndex(options.index, options) : options.index;
+  try {
+    const vision = await createVision({ ...options, embedder: models.embedder, detector: models.detector });
+    const want = index.config()?.embedder;
+    const have = vision.embedderInfo;
+    if (index.dim !== have.embeddingDim || (want?.sha256 && want.sha256 !== have.sha256)) {
+      await vision.close();
+      throw new ShopframeError('invalid_argument',
+        `index was built with embedder ${want?.name ?? '?'} (${want?.sha256?.slice(0, 12) ?? 'unknown'}, ${index.dim}-d); ` +
+        `the engine has ${have.name} (${have.sha256.slice(0, 12)}, ${have.embeddingDim}-d)`);
+    }
+    return new Engine(vision, index, ownsIndex, options);
+  } catch (e) {
+    if (ownsIndex) index.close();
+    throw e;
+  }
+}

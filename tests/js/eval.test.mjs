@@ -1,0 +1,229 @@
+// Evaluation metrics, threshold calibration, confidence model and the HTML report
+// (js/eval/), on hand-built records.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { calibrate, confidenceModel, evaluate, logisticModel, precisionCoverageCurve } from '../../js/eval/metrics.mjs';
+import { escapeHtml, renderReport } from '../../js/eval/report.mjs';
+
+const hits = (...ids) => ids.map((id, i) => ({ id, score: 1 - i / 10, title: `title ${id}`, category: 'c' }));
+
+function rec(image, expected, top, suggestion, extra = {}) {
+  return { image, expected, top: hits(...top), suggestion, features: { score1: 0.9, score2: 0.5, margin: 0.4 }, ...extra };
+}
+
+// Six queries, four in catalog (q1, q2, q3, q6) and two not (q4, q5).
+const fixture = [
+  rec('q1.jpg', 'A', ['A', 'B'], { id: 'A', kind: 'item', confidence: 0.9 }, { timings_ms: { total: 10, detect: 4 } }),
+  rec('q2.jpg', 'B', ['C', 'B'], { id: 'C', kind: 'item', confidence: 0.8 }, { timings_ms: { total: 20 } }),
+  rec('q3.jpg', 'D', ['E', 'F', 'G', 'H', 'I', 'D'], null, { timings_ms: { total: 30, detect: 8 } }),
+  rec('q4.jpg', null, ['A'], { id: 'A', kind: 'item', confidence: 0.7 }, { timings_ms: { total: 40 } }),
+  rec('q5.jpg', null, ['X'], { id: 'shoes', kind: 'category', confidence: 0.5 }, { expectedCategory: 'shoes', timings_ms: { total: 50 } }),
+  rec('q6.jpg', 'E', ['E'], { id: 'bags', kind: 'category', confidence: 0.4 }, { expectedCategory: 'shoes', timings_ms: { total: 60 } }),
+];
+
+test('evaluate: exact metrics on a hand-computed fixture', () => {
+  const m = evaluate(fixture);
+  assert.deepEqual(Object.keys(m).sort(), [
+    'category_suggestions', 'coverage', 'false_suggestion_rate', 'in_catalog', 'out_of_catalog',
+    'precision', 'queries', 'recall_at_1', 'recall_at_5', 'timings_ms',
+  ]);
+  assert.equal(m.queries, 6);
+  assert.equal(m.in_catalog, 4);
+  assert.equal(m.out_of_catalog, 2);
+  assert.equal(m.recall_at_1, 2 / 4); // q1, q6
+  assert.equal(m.recall_at_5, 3 / 4); // q1, q2 (B at rank 2), q6; q3 has D at rank 6
+  assert.equal(m.coverage, 2 / 4); // q1, q2 get item suggestions
+  assert.equal(m.precision, 1 / 3); // shown: q1 (right), q2 (wrong), q4 (wrong, not in catalog)
+  assert.equal(m.false_suggestion_rate, 1 / 2); // q4 of q4, q5
+  assert.deepEqual(m.category_suggestions, { shown: 2, right: 1 }); // q5 right, q6 wrong
+  // Nearest-rank percentiles; stages only present in some records use only those.
+  assert.deepEqual(m.timings_ms, {
+    total: { mean: 35, p50: 30, p95: 60 },
+    detect: { mean: 6, p50: 4, p95: 8 },
+  });
+  assert.deepEqual(JSON.parse(JSON.stringify(m)), m);
+});
+
+test('evaluate: empty denominators give null rates, ids compare as strings', () => {
+  const m = evaluate([]);
+  assert.equal(m.queries, 0);
+  for (const k of ['recall_at_1', 'recall_at_5', 'coverage', 'precision', 'false_suggestion_rate']) assert.equal(m[k], null, k);
+  assert.deepEqual(m.timings_ms, {});
+
+  const only = evaluate([{ image: 'a', expected: '42', top: [{ id: 42 }], suggestion: { id: 42, kind: 'item', confidence: 1 } }]);
+  assert.equal(only.recall_at_1, 1);
+  assert.equal(only.precision, 1);
+  assert.equal(only.false_suggestion_rate, null); // no out-of-catalog queries
+  assert.throws(() => evaluate(null), TypeError);
+});
+
+// Confidence = score1; top-1 right (R), top-1 wrong (W), out of catalog (N).
+//   0.95 R, 0.9 R, 0.85 N, 0.8 W, 0.7 R, 0.7 N (tie), 0.6 R, 0.5 N
+function calRec(conf, kind, i) {
+  const expected = kind === 'N' ? null : `p${i}`;
+  const top1 = kind === 'R' ? `p${i}` : `other${i}`;
+  return { image: `img${i}.jpg`, expected, top: [{ id: top1, score: conf }], suggestion: null, features: { score1: conf, score2: conf / 2, margin: conf / 2 } };
+}
+const calSet = [[0.95, 'R'], [0.9, 'R'], [0.85, 'N'], [0.8, 'W'], [0.7, 'R'], [0.7, 'N'], [0.6, 'R'], [0.5, 'N']]
+  .map(([c, k], i) => calRec(c, k, i));
+
+test('calibrate: picks the lowest feasible threshold, inclusive, with ties moving together', () => {
+  // No false suggestion allowed: must stay above the 0.85 out-of-catalog query.
+  assert.deepEqual(calibrate(calSet, { maxFalseRate: 0 }), { threshold: 0.9, coverage: 2 / 5, precision: 1, false_suggestion_rate: 0 });
+  // One of three allowed: accept 0.85 and 0.8; 0.7 would add the tied out-of-catalog query.
+  // The wrong in-catalog top-1 at 0.8 hurts precision but not the false-suggestion rate.
+  assert.deepEqual(calibrate(calSet, { maxFalseRate: 1 / 3 }), { threshold: 0.8, coverage: 3 / 5, precision: 2 / 4, false_suggestion_rate: 1 / 3 });
+  assert.deepEqual(calibrate(calSet, { maxFalseRate: 0.5 }), calibrate(calSet, { maxFalseRate: 1 / 3 }));
+  // Two of three: the tie at 0.7 is accepted as a whole, then 0.6; 0.5 exceeds.
+  assert.deepEqual(calibrate(calSet, { maxFalseRate: 2 / 3 }), { threshold: 0.6, coverage: 1, precision: 4 / 7, false_suggestion_rate: 2 / 3 });
+  // Everything allowed: full coverage is first reached at 0.6; going to 0.5 only adds a
+  // false suggestion, so the higher threshold wins.
+  assert.deepEqual(calibrate(calSet, { maxFalseRate: 1 }), { threshold: 0.6, coverage: 1, precision: 4 / 7, false_suggestion_rate: 2 / 3 });
+});
+
+test('calibrate: a tie between an in-catalog and an out-of-catalog query cannot be split', () => {
+  const set = [calRec(0.9, 'N', 0), calRec(0.9, 'R', 1), calRec(0.3, 'R', 2), calRec(0.2, 'N', 3)];
+  // Accepting 0.9 would show the out-of-catalog query: nothing can be shown at all.
+  assert.deepEqual(calibrate(set, { maxFalseRate: 0 }), { threshold: Infinity, coverage: 0, precision: null, false_suggestion_rate: 0 });
+  assert.deepEqual(calibrate(set, { maxFalseRate: 0.5 }), { threshold: 0.3, coverage: 1, precision: 2 / 3, false_suggestion_rate: 0.5 });
+});
+
+test('calibrate: no feasible threshold, degenerate sets and bad options', () => {
+  // The most confident query is out of catalog: threshold Infinity, coverage 0.
+  const r = calibrate(calSet.slice(2), { maxFalseRate: 0 });
+  assert.deepEqual(r, { threshold: Infinity, coverage: 0, precision: null, false_suggestion_rate: 0 });
+  assert.equal(JSON.parse(JSON.stringify(r)).threshold, null); // documented: Infinity serializes as null
+  // No out-of-catalog queries: the constraint is vacuous, everything is shown.
+  const inOnly = calSet.filter((x) => x.expected !== null);
+  assert.deepEqual(calibrate(inOnly, { maxFalseRate: 0 }), { threshold: 0.6, coverage: 1, precision: 4 / 5, false_suggestion_rate: null });
+  // No in-catalog queries: nothing to cover.
+  assert.deepEqual(calibrate(calSet.filter((x) => x.expected === null)), { threshold: Infinity, coverage: null, precision: null, false_suggestion_rate: 0 });
+  // Default confidence is features.score1; records without features or ranking are never shown.
+  const partial = [calRec(0.9, 'R', 0), { image: 'x', expected: 'p9', top: [] , features: { score1: 1 } }, { image: 'y', expected: null, top: [{ id: 'z' }] }];
+  assert.deepEqual(calibrate(partial, { maxFalseRate: 0 }), { threshold: 0.9, coverage: 1 / 2, precision: 1, false_suggestion_rate: 0 });
+  assert.throws(() => calibrate(calSet, { maxFalseRate: -0.1 }), RangeError);
+  assert.throws(() => calibrate(calSet, { maxFalseRate: NaN }), RangeError);
+});
+
+test('calibrate: the 2% default with a custom confidence', () => {
+  // 100 out-of-catalog queries: three confident ones (0.99, 0.9, 0.6) and 97 at 0.1;
+  // 50 in-catalog queries, top-1 right, at 0.505, 0.515, ..., 0.995 (no ties with the above).
+  const set = [];
+  for (const c of [0.99, 0.9, 0.6]) set.push({ expected: null, top: [{ id: 'x' }], features: { score1: c } });
+  for (let i = 0; i < 97; ++i) set.push({ expected: null, top: [{ id: 'x' }], features: { score1: 0.1 } });
+  for (let i = 0; i < 50; ++i) set.push({ expected: `p${i}`, top: [{ id: `p${i}` }], features: { score1: 0.5 + (i + 0.5) / 100 } });
+  // At most 2 false suggestions (0.99 and 0.9): the threshold stops just above 0.6.
+  assert.deepEqual(calibrate(set), { threshold: 0.5 + 10.5 / 100, coverage: 40 / 50, precision: 40 / 42, false_suggestion_rate: 0.02 });
+  // With the confidence inverted the 97 out-of-catalog queries come first: nothing feasible.
+  assert.deepEqual(calibrate(set, { confidenceOf: (x) => -x.features.score1 }), { threshold: Infinity, coverage: 0, precision: null, false_suggestion_rate: 0 });
+});
+
+test('precisionCoverageCurve: one point per distinct confidence, monotone, decimated', () => {
+  const curve = precisionCoverageCurve(calSet);
+  assert.deepEqual(curve.map((p) => p.threshold), [0.95, 0.9, 0.85, 0.8, 0.7, 0.6, 0.5]);
+  assert.deepEqual(curve[0], { threshold: 0.95, coverage: 1 / 5, precision: 1, false_suggestion_rate: 0 });
+  assert.deepEqual(curve.at(-1), { threshold: 0.5, coverage: 1, precision: 4 / 8, false_suggestion_rate: 1 });
+  // Calibration picks one of the curve points.
+  assert.ok(curve.some((p) => JSON.stringify(p) === JSON.stringify(calibrate(calSet, { maxFalseRate: 1 / 3 }))));
+
+  const big = [];
+  for (let i = 0; i < 1000; ++i) {
+    const k = (i * 7919) % 1000; // deterministic shuffle
+    big.push({ expected: k % 3 === 0 ? null : `p${k}`, top: [{ id: k % 5 === 0 ? 'wrong' : `p${k}` }], features: { score1: k / 1000 } });
+  }
+  const dec = precisionCoverageCurve(big);
+  assert.ok(dec.length <= 200 && dec.length >= 100, `length ${dec.length}`);
+  assert.equal(dec[0].threshold, 0.999);
+  assert.equal(dec.at(-1).threshold, 0);
+  assert.equal(dec.at(-1).coverage, 1);
+  assert.equal(dec.at(-1).false_suggestion_rate, 1);
+  for (const c of [dec, precisionCoverageCurve(big, undefined, { maxPoints: 10_000 })]) {
+    for (let i = 1; i < c.length; ++i) {
+      assert.ok(c[i].threshold < c[i - 1].threshold);
+      assert.ok(c[i].coverage >= c[i - 1].coverage);
+      assert.ok(c[i].false_suggestion_rate >= c[i - 1].false_suggestion_rate);
+      assert.ok(c[i].precision >= 0 && c[i].precision <= 1);
+    }
+  }
+  assert.equal(precisionCoverageCurve(big, undefined, { maxPoints: 10_000 }).length, 1000);
+  assert.deepEqual(precisionCoverageCurve([]), []);
+});
+
+test('confidenceModel: separates a separable toy set, deterministically, JSON round trip', () => {
+  const set = [];
+  for (let i = 0; i < 40; ++i) {
+    const right = i % 2 === 0;
+    const score1 = right ? 0.7 + (i % 7) / 30 : 0.3 + (i % 7) / 30;
+    const margin = right ? 0.2 + (i % 5) / 50 : 0.02 + (i % 5) / 100;
+    const expected = i % 4 === 1 ? null : `p${i}`;
+    set.push({ expected, top: [{ id: right ? expected : `q${i}` }], features: { score1, score2: score1 - margin, margin } });
+  }
+  const m = confidenceModel(set);
+  assert.deepEqual(m.features, ['score1', 'margin', 'score1*margin']);
+  for (const r of set) {
+    const p = m.predict(r.features);
+    const right = r.expected !== null && r.top[0].id === r.expected;
+    assert.ok(right ? p > 0.5 : p < 0.5, `p=${p} right=${right}`);
+  }
+  assert.ok(m.weights[0] > 0 && m.weights[1] > 0);
+  // Deterministic.
+  const again = confidenceModel(set);
+  assert.deepEqual(JSON.stringify(again), JSON.stringify(m));
+  // JSON carries everything needed to predict.
+  const json = JSON.parse(JSON.stringify(m));
+  assert.deepEqual(Object.keys(json).sort(), ['bias', 'features', 'weights']);
+  const restored = logisticModel(json);
+  for (const r of set) assert.equal(restored.predict(r.features), m.predict(r.features));
+  // Margin defaults to score1 - score2; missing features give NaN.
+  assert.equal(m.predict({ score1: 0.8, score2: 0.55 }), m.predict({ score1: 0.8, score2: 0.55, margin: 0.8 - 0.55 }));
+  assert.ok(Number.isNaN(m.predict({})));
+  // The model's probability works as a calibration confidence and separates perfectly.
+  const c = calibrate(set, { maxFalseRate: 0, confidenceOf: (r) => m.predict(r.features) });
+  assert.equal(c.coverage, 20 / 30);
+  assert.equal(c.precision, 1);
+  // Bad input.
+  assert.throws(() => confidenceModel([]), RangeError);
+  assert.throws(() => confidenceModel(set, { features: ['nope'] }), RangeError);
+});
+
+test('renderReport: self-contained HTML with an SVG plot and escaped text', () => {
+  const evil = '<script>alert(1)</script>';
+  const records = [
+    ...fixture,
+    rec(`"><img src=x onerror=alert(1)>${evil}.jpg`, null, ['<b>id</b>'], { id: '<b>id</b>', kind: 'item', confidence: 0.99 }),
+  ];
+  const metrics = evaluate(records);
+  const curve = precisionCoverageCurve(calSet);
+  const calibration = calibrate(calSet, { maxFalseRate: 1 / 3 });
+  const html = renderReport({ title: `Run ${evil} & more`, metrics, curve, calibration, records, notes: [`note ${evil}`, 'plain'] });
+
+  assert.match(html, /^<!DOCTYPE html>/);
+  assert.ok(!/<script/i.test(html), 'no <script> anywhere');
+  assert.ok(!/<img/i.test(html), 'no injected <img>');
+  assert.ok(!/<b>/.test(html), 'no injected markup from ids');
+  assert.ok(html.includes('Run &lt;script&gt;alert(1)&lt;/script&gt; &amp; more'));
+  assert.ok(html.includes('&quot;&gt;&lt;img src=x onerror=alert(1)&gt;'));
+  assert.ok(!/(src|href)=["']?(https?:)?\/\//i.test(html), 'no external assets');
+  assert.match(html, /<svg[^>]*>[\s\S]*<polyline class="prec" points="[\d., ]+"[^>]*\/>[\s\S]*<\/svg>/);
+  assert.match(html, /<polyline class="fsr"/);
+  assert.match(html, /<circle class="op" cx="[\d.]+" cy="[\d.]+"/);
+  // Metric values and the mistakes table (most confident mistake first).
+  // fixture + one more false suggestion: recall@1 2/4, precision 1/4, false-suggestion rate 2/3.
+  assert.match(html, /Recall@1 \(in catalog\)<\/th><td class="n">50\.0%</);
+  assert.match(html, /Precision \(shown item suggestions that are right\)<\/th><td class="n">25\.0%</);
+  assert.match(html, /False-suggestion rate \(out of catalog with an item suggestion\)<\/th><td class="n">66\.7%</);
+  assert.match(html, /<th scope="row">total<\/th><td class="n">35\.00<\/td>/);
+  const mistakesAt = html.indexOf('Worst mistakes');
+  assert.ok(mistakesAt > 0);
+  const body = html.slice(mistakesAt);
+  assert.ok(body.indexOf('onerror') < body.indexOf('q2.jpg') && body.indexOf('q2.jpg') < body.indexOf('q4.jpg'));
+  assert.ok(body.includes('not in catalog') && body.includes('wrong item'));
+  assert.ok(!body.includes('q1.jpg'), 'right suggestions are not mistakes');
+
+  assert.equal(escapeHtml(`<a href="x" title='y'>&</a>`), '&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;');
+  // Renders with nothing but defaults, and with an empty curve.
+  const bare = renderReport({});
+  assert.match(bare, /<svg/);
+  assert.match(bare, /no data/);
+});

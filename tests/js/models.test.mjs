@@ -1,0 +1,229 @@
+// The model registry (js/models.mjs): local directories, sha256 checks, and the download path
+// against a local HTTP server, with the cache written atomically.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import * as ort from 'onnxruntime-web';
+
+import { MAX_MODEL_BYTES, cacheDir, checkManifest, modelDirs, resolveModel, sha256 } from '../../js/models.mjs';
+import { solidImage, tinyEmbedder, tinyEmbedderReference, writeManifest } from './lib/tiny_onnx.mjs';
+
+ort.env.wasm.numThreads = 1;
+
+const MODEL = tinyEmbedder({ size: 8, dim: 4 });
+const NAME = 'sf-test-tiny-embed';  // unlikely to exist in ../shared/models
+
+/** A temp root with a model dir and a cache dir; removed after `fn`. */
+async function withTemp(fn) {
+  const root = await mkdtemp(join(tmpdir(), 'sf-models-'));
+  try {
+    return await fn({ root, models: join(root, 'models'), cache: join(root, 'cache') });
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+/** A 127.0.0.1 server answering every request with handler(req, res); counts requests. */
+async function withServer(handler, fn) {
+  const server = createServer((req, res) => { server.requests.push(req.url); handler(req, res); });
+  server.requests = [];
+  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  try {
+    return await fn(server, `http://127.0.0.1:${server.address().port}`);
+  } finally {
+    server.closeAllConnections();  // fetch keeps connections alive
+    await new Promise((ok) => server.close(ok));
+  }
+}
+
+const serveBytes = (bytes) => (req, res) => {
+  res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': bytes.length });
+  res.end(bytes);
+};
+
+const manifestFor = (bytes, extra = {}) => ({ name: NAME, file: `${NAME}.onnx`, sha256: sha256(bytes), licence: 'MIT', kind: 'embedding', ...extra });
+
+const noFetch = () => { throw new Error('the network must not be used'); };
+
+const listFiles = async (dir) => (existsSync(dir) ? readdir(dir) : []);
+
+test('modelDirs and cacheDir follow the environment', () => {
+  assert.equal(modelDirs({ SHOPFRAME_MODELS: '/m' })[0], '/m');
+  const shared = fileURLToPath(new URL('../../../shared/models', import.meta.url));
+  assert.deepEqual(modelDirs({}), existsSync(shared) ? [shared] : []);
+  assert.equal(cacheDir({ SHOPFRAME_CACHE: '/c' }), '/c/models');
+  assert.equal(cacheDir({ XDG_CACHE_HOME: '/x' }), '/x/shopframe/models');
+});
+
+test('checkManifest: required fields, safe file paths, sha256 case', () => {
+  const good = manifestFor(MODEL);
+  assert.equal(checkManifest({ ...good, sha256: good.sha256.toUpperCase() }).sha256, good.sha256);
+  assert.equal(checkManifest({ ...good, file: 'sub/dir/m.onnx' }).file, 'sub/dir/m.onnx');
+  for (const [bad, why] of [
+    [{ ...good, file: '../escape.onnx' }, /field 'file' must not contain '\.\.'/],
+    [{ ...good, file: 'a/../../b.onnx' }, /'\.\.'/],
+    [{ ...good, file: '/etc/passwd' }, /relative path/],
+    [{ ...good, file: 'a\\b.onnx' }, /separator/],
+    [{ ...good, sha256: 'abc' }, /sha256/],
+    [{ ...good, kind: undefined }, /field 'kind'/],
+    [null, /JSON object/],
+  ]) {
+    assert.throws(() => checkManifest(bad, 'm.json'), (e) => e.code === 'parse_error' && why.test(e.message) && e.message.startsWith('m.json: '));
+  }
+});
+
+test('(a) a model in SHOPFRAME_MODELS resolves by manifest path and by name, and runs', async () => {
+  await withTemp(async ({ models, cache }) => {
+    const { modelPath, manifestPath } = await writeManifest(models, { bytes: MODEL, name: NAME, size: 8, embeddingDim: 4 });
+    const env = { SHOPFRAME_MODELS: models, SHOPFRAME_CACHE: cache };
+    const r = await resolveModel(manifestPath, { env, fetch: noFetch });
+    assert.equal(r.source, 'local');
+    assert.equal(r.path, modelPath);
+    assert.deepEqual(new Uint8Array(r.bytes), MODEL);
+    assert.equal(r.manifest.name, NAME);
+    assert.equal(r.manifestText, await readFile(manifestPath, 'utf8'));
+
+    const byName = await resolveModel(NAME, { env, manifestDir: models, fetch: noFetch });
+    assert.equal(byName.path, modelPath);
+    assert.deepEqual(await listFiles(cache), [], 'a local model is not copied to the cache');
+
+    // The resolved bytes are the model: onnxruntime runs them.
+    const session = await ort.InferenceSession.create(r.bytes);
+    const image = solidImage(8, [0.2, 0.4, 0.6]);
+    const out = await session.run({ pixels: new ort.Tensor('float32', image, [1, 3, 8, 8]) });
+    await session.release();
+    const want = tinyEmbedderReference(image, { dim: 4 });
+    out.vec.data.forEach((v, i) => assert.ok(Math.abs(v - want[i]) < 1e-5));
+  });
+});
+
+test('(b) a local file whose sha256 does not match is rejected, with no fallback', async () => {
+  await withTemp(async ({ models, cache }) => {
+    const { modelPath, manifestPath, manifest } = await writeManifest(models, { bytes: MODEL, name: NAME, sourceUrl: 'http://127.0.0.1:9/x' });
+    const other = tinyEmbedder({ size: 8, dim: 5 });
+    await writeFile(modelPath, other);
+    await assert.rejects(resolveModel(manifestPath, { env: { SHOPFRAME_MODELS: models, SHOPFRAME_CACHE: cache }, fetch: noFetch }), (e) => {
+      assert.equal(e.code, 'corrupt');
+      assert.equal(e.message, `model ${NAME}: ${modelPath} has sha256 ${sha256(other)}, the manifest says ${manifest.sha256}; not used`);
+      return true;
+    });
+  });
+});
+
+test('(c) download: verified, cached atomically, then served from the cache', async () => {
+  await withTemp(async ({ cache }) => {
+    await withServer(serveBytes(MODEL), async (server, base) => {
+      const manifest = manifestFor(MODEL, { source_url: `${base}/models/tiny.onnx` });
+      const options = { dirs: [], cache };
+      const first = await resolveModel(manifest, options);
+      assert.equal(first.source, 'download');
+      assert.deepEqual(new Uint8Array(first.bytes), MODEL);
+      assert.deepEqual(server.requests, ['/models/tiny.onnx']);
+      const cached = join(cache, `${manifest.sha256}-${NAME}.onnx`);
+      assert.equal(first.path, cached);
+      assert.deepEqual(await readdir(cache), [`${manifest.sha256}-${NAME}.onnx`], 'no temp files left');
+      assert.deepEqual(new Uint8Array(await readFile(cached)), MODEL);
+
+      const second = await resolveModel(manifest, { ...options, fetch: noFetch });
+      assert.equal(second.source, 'cache');
+      assert.equal(second.path, cached);
+      assert.deepEqual(new Uint8Array(second.bytes), MODEL);
+      assert.equal(server.requests.length, 1, 'the cache hit does not touch the server');
+    });
+  });
+});
+
+test('(c) the default cache comes from SHOPFRAME_CACHE', async () => {
+  await withTemp(async ({ root }) => {
+    await withServer(serveBytes(MODEL), async (server, base) => {
+      const manifest = manifestFor(MODEL, { source_url: `${base}/m.onnx` });
+      const env = { SHOPFRAME_CACHE: root };
+      assert.equal((await resolveModel(manifest, { env, dirs: [] })).path, join(root, 'models', `${manifest.sha256}-${NAME}.onnx`));
+      assert.equal((await resolveModel(manifest, { env, dirs: [] })).source, 'cache');
+      assert.equal(server.requests.length, 1);
+    });
+  });
+});
+
+test('(d) a download with the wrong bytes is rejected and nothing is cached', async () => {
+  await withTemp(async ({ cache }) => {
+    const wrong = tinyEmbedder({ size: 8, dim: 6 });
+    await withServer(serveBytes(wrong), async (server, base) => {
+      const url = `${base}/tiny.onnx`;
+      const manifest = manifestFor(MODEL, { source_url: url });
+      await assert.rejects(resolveModel(manifest, { dirs: [], cache }), (e) => {
+        assert.equal(e.code, 'corrupt');
+        assert.equal(e.message, `model ${NAME}: ${url} has sha256 ${sha256(wrong)}, the manifest says ${manifest.sha256}; not used`);
+        return true;
+      });
+      assert.deepEqual(await listFiles(cache), []);
+    });
+  });
+});
+
+test('(e) HTTP 404 and connection refused are clear errors naming the URL', async () => {
+  await withTemp(async ({ cache }) => {
+    await withServer((req, res) => { res.writeHead(404); res.end('no such model'); }, async (server, base) => {
+      const url = `${base}/missing.onnx`;
+      await assert.rejects(resolveModel(manifestFor(MODEL, { source_url: url }), { dirs: [], cache }),
+        { code: 'io_error', message: `model ${NAME}: ${url} answered HTTP 404` });
+      assert.equal(server.requests.length, 1);
+    });
+
+    // A port that was just free: nothing listens there any more.
+    const closedUrl = await withServer(() => {}, async (server, base) => `${base}/gone.onnx`);
+    await assert.rejects(resolveModel(manifestFor(MODEL, { source_url: closedUrl }), { dirs: [], cache }), (e) => {
+      assert.equal(e.code, 'io_error');
+      assert.equal(e.message, `model ${NAME}: cannot download ${closedUrl}: ECONNREFUSED`);
+      return true;
+    });
+    assert.deepEqual(await listFiles(cache), []);
+  });
+});
+
+test('a corrupt cache entry is replaced by a fresh download, or reported when downloads are off', async () => {
+  await withTemp(async ({ cache }) => {
+    await withServer(serveBytes(MODEL), async (server, base) => {
+      const manifest = manifestFor(MODEL, { source_url: `${base}/tiny.onnx` });
+      await resolveModel(manifest, { dirs: [], cache });
+      const cached = join(cache, `${manifest.sha256}-${NAME}.onnx`);
+      await writeFile(cached, 'truncated');
+
+      await assert.rejects(resolveModel(manifest, { dirs: [], cache, allowDownload: false }), { code: 'corrupt' });
+      const again = await resolveModel(manifest, { dirs: [], cache });
+      assert.equal(again.source, 'download');
+      assert.equal(server.requests.length, 2);
+      assert.deepEqual(new Uint8Array(await readFile(cached)), MODEL);
+    });
+  });
+});
+
+test('no local file, no cache, no source_url: not_found listing where it looked', async () => {
+  await withTemp(async ({ models, cache }) => {
+    await assert.rejects(resolveModel(manifestFor(MODEL), { dirs: [models], cache, fetch: noFetch }), (e) => {
+      assert.equal(e.code, 'not_found');
+      assert.ok(e.message.includes(join(models, `${NAME}.onnx`)), e.message);
+      assert.ok(e.message.includes(cache), e.message);
+      assert.match(e.message, /no source_url/);
+      return true;
+    });
+    await assert.rejects(resolveModel(manifestFor(MODEL, { source_url: 'http://127.0.0.1:9/x' }), { dirs: [], cache, allowDownload: false, fetch: noFetch }),
+      { code: 'not_found', message: /downloads are off/ });
+  });
+});
+
+test('a download announcing more than MAX_MODEL_BYTES is refused before reading it', async () => {
+  await withTemp(async ({ cache }) => {
+    const url = 'http://example.invalid/huge.onnx';
+    const fetch = async () => new Response('x', { headers: { 'content-length': String(MAX_MODEL_BYTES + 1) } });
+    await assert.rejects(resolveModel(manifestFor(MODEL, { source_url: url }), { dirs: [], cache, fetch }),
+      { code: 'limit_exceeded', message: `model ${NAME}: ${url} is over the ${MAX_MODEL_BYTES}-byte limit` });
+    assert.deepEqual(await listFiles(cache), []);
+  });
+});

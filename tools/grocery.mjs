@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+// Makes shopframe inputs from the Grocery Store Dataset (never copied: images are
+// referenced by relative path).
+//   node tools/grocery.mjs [--data DIR] [--out DIR] [--drop N]
+// writes into OUT (default build/grocery):
+//   catalog.jsonl          the 81 products: iconic image + train photos each
+//   queries.jsonl          val photos, {"image", "expected": product id}
+//   catalog-open.jsonl     the catalog without N products (default 10, every 8th class)
+//   queries-open.jsonl     val photos; the dropped products' photos expect null
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const { values } = parseArgs({
+  options: {
+    data: { type: 'string', default: process.env.SHOPFRAME_GROCERY ?? resolve(repo, '..', 'shared', 'data', 'grocery') },
+    out: { type: 'string', default: join(repo, 'build', 'grocery') },
+    drop: { type: 'string', default: '10' },
+  },
+});
+const data = resolve(values.data);
+const out = resolve(values.out);
+const drop = Number(values.drop);
+
+const csv = (await readFile(join(data, 'classes.csv'), 'utf8')).trim().split(/\r?\n/).slice(1);
+const classes = csv.map((line) => {
+  const [name, id, coarse, , iconic, description] = line.split(',');
+  return { name, id: Number(id), coarse, iconic: iconic.replace(/^\//, ''), description: description.replace(/^\//, '') };
+});
+
+async function title(c) {
+  try {
+    const info = await readFile(join(data, c.description.replace('_Description.txt', '_Information.txt')), 'utf8');
+    const m = /^Title:\s*(.+)$/m.exec(info);
+    if (m) return m[1].trim();
+  } catch { /* fall back to the class name */ }
+  return c.name.replace(/-/g, ' ');
+}
+
+async function split(name) {
+  const lines = (await readFile(join(data, `${name}.txt`), 'utf8')).trim().split('\n');
+  return lines.map((l) => {
+    const [path, cls] = l.split(',').map((s) => s.trim());
+    return { path, cls: Number(cls) };
+  });
+}
+
+const train = await split('train');
+const val = await split('val');
+const rel = (p) => relative(out, join(data, p));
+const products = [];
+for (const c of classes) {
+  // Category: the folder path above the class (e.g. Fruit/Apple), from the iconic image path.
+  const parts = c.iconic.split('/');
+  const category = parts.slice(1, -2).join('/');
+  const photos = train.filter((t) => t.cls === c.id).map((t) => rel(t.path));
+  products.push({ id: c.name, title: await title(c), category, currency: 'SEK', url: '', images: [rel(c.iconic), ...photos], cls: c.id });
+}
+const dropped = new Set(products.filter((_, i) => i % 8 === 7).slice(0, drop).map((p) => p.cls));
+const jsonl = (rows) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
+const strip = ({ cls, ...p }) => p;  // eslint-disable-line no-unused-vars
+const byClass = new Map(products.map((p) => [p.cls, p]));
+const queries = val.map((v) => ({ image: rel(v.path), expected: byClass.get(v.cls).id, category: byClass.get(v.cls).category }));
+const openQueries = val.map((v) => ({ image: rel(v.path), expected: dropped.has(v.cls) ? null : byClass.get(v.cls).id, category: byClass.get(v.cls).category }));
+
+await mkdir(out, { recursive: true });
+await writeFile(join(out, 'catalog.jsonl'), jsonl(products.map(strip)));
+await writeFile(join(out, 'queries.jsonl'), jsonl(queries));
+await writeFile(join(out, 'catalog-open.jsonl'), jsonl(products.filter((p) => !dropped.has(p.cls)).map(strip)));
+await writeFile(join(out, 'queries-open.jsonl'), jsonl(openQueries));
+console.error(`grocery: ${products.length} products (${train.length} train photos), ${val.length} val queries, ` +
+  `${dropped.size} products dropped for the open set -> ${out}`);
