@@ -39,7 +39,8 @@ export async function embedWholeImage(vision, bytes, source) {
 }
 
 /**
- * Held-out calibration: one image of every product with 3+ images is a query; every
+ * Held-out calibration: the last third of the images of every product with 3+ images are
+ * queries; every
  * tenth product is left out entirely and its images become "not in the catalog" queries.
  * A flat index of the rest (adapted the same way as the real build) answers them; the
  * thresholds are those that keep false suggestions on left-out products at <= maxFalseRate.
@@ -56,7 +57,13 @@ async function calibrateOnHoldout({ vectors, dim, items, labels, adapt, maxFalse
   const query = [], gallery = [];
   for (const [label, rows] of byLabel) {
     if (leftOut.has(label)) query.push(...rows.slice(0, 3));
-    else if (rows.length >= 3) { query.push(rows[rows.length - 1]); gallery.push(...rows.slice(0, -1)); }
+    else if (rows.length >= 3) {
+      // A block, not one photo: consecutive photos are near-duplicates and would make the
+      // thresholds too permissive for new photos.
+      const cut = rows.length - Math.max(1, Math.floor(rows.length / 3));
+      query.push(...rows.slice(cut));
+      gallery.push(...rows.slice(0, cut));
+    }
     else gallery.push(...rows);
   }
   const inCatalog = query.filter((r) => !leftOut.has(labels[r])).length;

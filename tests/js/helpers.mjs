@@ -1,7 +1,7 @@
 // Shared test data: deterministic vectors and JSONL catalogs.
 export function rng(seed) {
-  let s = BigInt(seed) * 0x9E3779B97F4A7C15n + 1n;
   const mask = (1n << 64n) - 1n;
+  let s = (BigInt(seed) * 0x9E3779B97F4A7C15n + 1n) & mask;  // a 64-bit state, or values exceed 1
   return () => {
     s ^= (s << 13n) & mask; s ^= s >> 7n; s ^= (s << 17n) & mask;
     return Number(s >> 11n) / 2 ** 53;
