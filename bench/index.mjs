@@ -29,9 +29,12 @@ import { writeMatrix, writeInt32, readInt32 } from './lib/io.mjs';
 export const SHOPFRAME_SETTINGS = [
   { quantizer: 'flat', search: [{}] },
   { quantizer: 'sq8', search: [{}] },
-  { quantizer: 'ivf1024,sq8', search: [{ nprobe: 8 }, { nprobe: 16 }, { nprobe: 32 }] },
+  // The <= 300 B/vector target (D=256: 256 code bytes + list ids + centroids).
+  { quantizer: 'ivf1024,sq8', search: [{ nprobe: 8 }, { nprobe: 16 }, { nprobe: 32 }, { nprobe: 64 }] },
   { quantizer: 'ivf1024,pq32,rr:sq8', search: [{ nprobe: 16 }, { nprobe: 32 }] },
+  // The <= 48 B/vector compact target: 32 code bytes + 4 B list ids + centroids.
   { quantizer: 'ivf1024,pq32', search: [{ nprobe: 16 }, { nprobe: 64 }] },
+  { quantizer: 'pca128,ivf1024,pq32', search: [{ nprobe: 16 }, { nprobe: 64 }] },
   { quantizer: 'ivf1024,pq64', search: [{ nprobe: 16 }] },   // pqM needs D % M == 0 (D=256)
 ];
 // FAISS factory strings and ParameterSpace settings. "PQ32np" = PQ32 without polysemous

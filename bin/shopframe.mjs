@@ -124,7 +124,7 @@ async function imageBuildSummary(values, result, buildSeconds) {
   const a = result.adaptation;
   const c = result.calibration;
   const summary = {
-    output: values.output, products: result.products, items: result.vectors, dim: result.dim, quantizer: values.quantizer,
+    output: values.output, products: result.products, images: result.images, items: result.vectors, dim: result.dim, quantizer: values.quantizer,
     bytes: result.bytes.length, bytes_per_item: +(result.bytes.length / result.vectors).toFixed(1),
     build_s: +buildSeconds.toFixed(3), images_embedded: result.embedded, images_cached: result.cached,
     recall_at_10: +result.recall.toFixed(4), adaptation: a, calibration: c, skipped: result.skipped,
@@ -133,8 +133,8 @@ async function imageBuildSummary(values, result, buildSeconds) {
     console.log(JSON.stringify(summary));
     return;
   }
-  console.log(`wrote ${summary.output}: ${summary.products} products, ${summary.items} images, ${summary.dim} dims, quantizer ${summary.quantizer}`);
-  console.log(`  ${summary.bytes} bytes (${summary.bytes_per_item} bytes/image), built in ${summary.build_s} s; images embedded ${result.embedded}, from cache ${result.cached}`);
+  console.log(`wrote ${summary.output}: ${summary.products} products, ${summary.images} images (${summary.items} vectors: whole image + centre crop), ${summary.dim} dims, quantizer ${summary.quantizer}`);
+  console.log(`  ${summary.bytes} bytes (${summary.bytes_per_item} bytes/vector), built in ${summary.build_s} s; images embedded ${result.embedded}, from cache ${result.cached}`);
   console.log(`  recall@10 against exact search: ${summary.recall_at_10}`);
   if (a?.trial) {
     console.log(`  adaptation: held-out R@1 ${a.trial.rawRecallAt1.toFixed(3)} raw -> ${a.trial.adaptedRecallAt1.toFixed(3)} adapted (${a.trial.heldOut} held-out images): ${a.applied ? `applied, ${a.dim} dims` : 'not applied'}`);

@@ -11,7 +11,7 @@
 // embedder (its CONF section names it); a mismatch is an error, not a silent bad match.
 import { loadIndex, Index, ShopframeError } from './shopframe.mjs';
 import { createVision, now } from './vision.mjs';
-import { createPolicy, fuseMatches } from './decide.mjs';
+import { createPolicy, fuseMatches, FUSION_K } from './decide.mjs';
 
 export const DEFAULT_MODELS = { embedder: 'mobilenetv2-feat', detector: 'yolox-nano' };
 
@@ -65,13 +65,14 @@ export class Engine {
     const t2 = now();
     const embeddings = await this.#vision.embed(regions.length);
     const t3 = now();
-    const searchOptions = { k, distinct: true, category: options.category };
+    const searchOptions = { k: Math.max(k, FUSION_K), distinct: true, category: options.category };
+    const lists = embeddings.map((e) => this.#index.search(e, searchOptions));
     const out = regions.map((r, i) => {
-      const matches = this.#index.search(embeddings[i], searchOptions);
+      const matches = lists[i].slice(0, k);
       const label = r.classId >= 0 ? this.#vision.className(r.classId) : null;
       return { box: r.box, score: r.score, kind: r.kind, label: label ?? r.kind, matches, suggest: this.#policy.decide(matches) };
     });
-    const top = fuseMatches(out.map((r) => r.matches), k);
+    const top = fuseMatches(lists, k);
     const suggestion = this.#policy.decide(top);
     const t4 = now();
     return {

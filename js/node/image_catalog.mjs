@@ -10,7 +10,7 @@ import { buildIndexDetailed, loadIndex, parseCatalog, ShopframeError } from '../
 import { createVision } from '../vision.mjs';
 import { resolveModel } from '../models.mjs';
 import { calibrate, confidenceModel } from '../eval/metrics.mjs';
-import { leadingCategory, matchFeatures } from '../decide.mjs';
+import { FUSION_K, fuseMatches, leadingCategory, matchFeatures } from '../decide.mjs';
 import { EmbeddingCache } from './embedding_cache.mjs';
 
 export const MAX_IMAGE_BYTES = 32 * 1024 * 1024;
@@ -31,11 +31,21 @@ async function loadImage(ref, baseDir) {
   }
 }
 
-/** Embeds the whole image (the catalog side of matching). */
-export async function embedWholeImage(vision, bytes, source) {
+/**
+ * The catalog side of matching: each image as a whole and its centre crop, the same two
+ * views every query frame gets (plus detector proposals), so the index (and the
+ * adaptation learned from it) sees products framed both ways.
+ */
+export const VIEWS = ['full_frame', 'centre_crop'];
+export async function embedViews(vision, bytes, source) {
   vision.decode(bytes, source);
-  await vision.detect();  // no detector: full frame first
-  return (await vision.embed(1))[0];
+  await vision.detect();  // no detector: full frame, then centre crop
+  return vision.embed(VIEWS.length);
+}
+
+/** Per-product scores of one query image, fused over its views as the engine fuses regions. */
+function fusedScores(index, views, k) {
+  return fuseMatches(views.map((v) => index.search(v, { k, distinct: true })), 5);
 }
 
 /**
@@ -45,52 +55,48 @@ export async function embedWholeImage(vision, bytes, source) {
  * A flat index of the rest (adapted the same way as the real build) answers them; the
  * thresholds are those that keep false suggestions on left-out products at <= maxFalseRate.
  */
-async function calibrateOnHoldout({ vectors, dim, items, labels, adapt, maxFalseRate }) {
-  const n = labels.length;
-  const byLabel = new Map();
-  for (let i = 0; i < n; ++i) {
-    if (!byLabel.has(labels[i])) byLabel.set(labels[i], []);
-    byLabel.get(labels[i]).push(i);
+async function calibrateOnHoldout({ vectors, dim, items, labels, images, adapt, maxFalseRate }) {
+  // Group rows (views) by image, images by product label.
+  const rowsOfImage = new Map();
+  images.forEach((img, r) => { if (!rowsOfImage.has(img)) rowsOfImage.set(img, []); rowsOfImage.get(img).push(r); });
+  const imagesOf = new Map();
+  for (const [img, rows] of rowsOfImage) {
+    const label = labels[rows[0]];
+    if (!imagesOf.has(label)) imagesOf.set(label, []);
+    imagesOf.get(label).push(img);
   }
-  const productLabels = [...byLabel.keys()].sort((a, b) => a - b);
+  const productLabels = [...imagesOf.keys()].sort((a, b) => a - b);
   const leftOut = new Set(productLabels.filter((_, i) => i % 10 === 9));
-  const query = [], gallery = [];
-  for (const [label, rows] of byLabel) {
-    if (leftOut.has(label)) query.push(...rows.slice(0, 3));
-    else if (rows.length >= 3) {
-      // A block, not one photo: consecutive photos are near-duplicates and would make the
-      // thresholds too permissive for new photos.
-      const cut = rows.length - Math.max(1, Math.floor(rows.length / 3));
-      query.push(...rows.slice(cut));
-      gallery.push(...rows.slice(0, cut));
-    }
-    else gallery.push(...rows);
+  const queryImages = [], galleryRows = [];
+  for (const [label, imgs] of imagesOf) {
+    if (leftOut.has(label)) { queryImages.push(...imgs.slice(0, 3)); continue; }
+    // A block, not one photo: consecutive photos are near-duplicates and would make the
+    // thresholds too permissive for new photos.
+    const cut = imgs.length >= 3 ? imgs.length - Math.max(1, Math.floor(imgs.length / 3)) : imgs.length;
+    queryImages.push(...imgs.slice(cut));
+    for (const img of imgs.slice(0, cut)) galleryRows.push(...rowsOfImage.get(img));
   }
-  const inCatalog = query.filter((r) => !leftOut.has(labels[r])).length;
+  const inCatalog = queryImages.filter((img) => !leftOut.has(labels[rowsOfImage.get(img)[0]])).length;
   if (leftOut.size < 2 || inCatalog < 10) return null;  // too small a catalog to calibrate honestly
-  const pick = (rows) => {
-    const v = new Float32Array(rows.length * dim);
-    rows.forEach((r, i) => v.set(vectors.subarray(r * dim, (r + 1) * dim), i * dim));
-    return v;
-  };
+  const v = new Float32Array(galleryRows.length * dim);
+  galleryRows.forEach((r, i) => v.set(vectors.subarray(r * dim, (r + 1) * dim), i * dim));
   const built = await buildIndexDetailed({
-    vectors: pick(gallery), dim, items: gallery.map((r) => items[r]), labels: Uint32Array.from(gallery, (r) => labels[r]),
+    vectors: v, dim, items: galleryRows.map((r) => items[r]), labels: Uint32Array.from(galleryRows, (r) => labels[r]),
     adapt: adapt ? true : false, quantizer: 'flat',
   });
   const index = await loadIndex(built.bytes);
-  const galleryCategories = new Set(gallery.map((r) => items[r].category));
+  const galleryCategories = new Set(galleryRows.map((r) => items[r].category));
   const records = [], categoryRecords = [];
   try {
-    for (const r of query) {
-      const top = index.search(vectors.subarray(r * dim, (r + 1) * dim), { k: 5, distinct: true });
-      const known = !leftOut.has(labels[r]);
+    for (const img of queryImages) {
+      const rows = rowsOfImage.get(img);
+      const top = fusedScores(index, rows.map((r) => vectors.subarray(r * dim, (r + 1) * dim)), FUSION_K);
+      const r0 = rows[0];
+      const known = !leftOut.has(labels[r0]);
       const features = matchFeatures(top);
-      records.push({ expected: known ? items[r].id : null, top, features });
-      const cat = items[r].category;
-      categoryRecords.push({
-        expected: galleryCategories.has(cat) ? cat : null, features,
-        top: [{ id: leadingCategory(top) }],
-      });
+      records.push({ expected: known ? items[r0].id : null, top, features });
+      const cat = items[r0].category;
+      categoryRecords.push({ expected: galleryCategories.has(cat) ? cat : null, features, top: [{ id: leadingCategory(top) }] });
     }
   } finally {
     index.close();
@@ -126,7 +132,7 @@ export async function buildImageCatalog(options) {
   const dim = vision.embeddingDim;
   const cache = await EmbeddingCache.open(options.cacheDir, model.manifest.sha256, dim);
   const baseDir = dirname(resolve(source));
-  const rows = [], items = [], labels = [];
+  const rows = [], items = [], labels = [], images = [];  // per vector: product label, source image ordinal
   const totalImages = products.reduce((s, p) => s + (p.embedding ? 1 : p.images.length), 0);
   let done = 0, embedded = 0, cached = 0;
   const progress = options.onProgress ?? (() => {});
@@ -137,7 +143,7 @@ export async function buildImageCatalog(options) {
         if (p.embedding.length !== dim) {
           throw new ShopframeError('invalid_argument', `${source}:${p.line}: field 'embedding': ${p.embedding.length} numbers, the embedder ${model.manifest.name} makes ${dim}`);
         }
-        rows.push(p.embedding), items.push(meta), labels.push(label);
+        rows.push(p.embedding), items.push(meta), labels.push(label), images.push(images.length ? images[images.length - 1] + 1 : 0);
         progress({ stage: 'embed', done: ++done, total: totalImages });
         continue;
       }
@@ -152,20 +158,23 @@ export async function buildImageCatalog(options) {
           e.message = `${source}:${p.line}: field 'images': ${e.message}`;
           throw e;
         }
-        const key = createHash('sha256').update(bytes).digest('hex');
-        let v = cache.get(key);
-        if (v) ++cached;
+        const hash = createHash('sha256').update(bytes).digest('hex');
+        // Cache keys are 32-byte hashes: the image's, or (other views) the hash of image hash + view.
+        const keys = VIEWS.map((view) => (view === 'full_frame' ? hash : createHash('sha256').update(`${hash}:${view}`).digest('hex')));
+        let views = keys.map((k) => cache.get(k));
+        if (views.every(Boolean)) ++cached;
         else {
           try {
-            v = await embedWholeImage(vision, bytes, ref);
+            views = await embedViews(vision, bytes, ref);
           } catch (e) {
             e.message = `${source}:${p.line}: image ${ref}: ${e.message}`;
             throw e;
           }
-          cache.set(key, v);
+          views.forEach((v, i) => cache.set(keys[i], v));
           ++embedded;
         }
-        rows.push(v), items.push(meta), labels.push(label);
+        const image = images.length ? images[images.length - 1] + 1 : 0;
+        for (const v of views) rows.push(v), items.push(meta), labels.push(label), images.push(image);
         progress({ stage: 'embed', done: ++done, total: totalImages });
       }
     }
@@ -187,7 +196,7 @@ export async function buildImageCatalog(options) {
   const adapted = !!detailed.adaptation?.applied;
   let calibration = null;
   if (options.calibrate !== false && multiImage) {
-    calibration = await calibrateOnHoldout({ vectors, dim, items, labels: labelArray, adapt: adapted, maxFalseRate: options.maxFalseRate ?? 0.02 });
+    calibration = await calibrateOnHoldout({ vectors, dim, items, labels: labelArray, images, adapt: adapted, maxFalseRate: options.maxFalseRate ?? 0.02 });
   }
   // The final index carries the configuration including the calibration (a second build
   // of the same data: deterministic, so only CONF differs).
@@ -201,7 +210,7 @@ export async function buildImageCatalog(options) {
     recallSample: Math.min(200, rows.length), config, seed: options.seed ?? 1,
   });
   return {
-    bytes: final.bytes, recall: final.recall, products: products.length, vectors: rows.length, dim,
+    bytes: final.bytes, recall: final.recall, products: products.length, vectors: rows.length, images: totalImages, dim,
     embedded, cached, skipped, adaptation: detailed.adaptation, calibration,
   };
 }

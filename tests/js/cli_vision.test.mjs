@@ -43,7 +43,8 @@ test('catalog build embeds images, caches embeddings, records the embedder', () 
   assert.equal(r.code, 0, r.err);
   const s = JSON.parse(r.out);
   assert.equal(s.products, 4);
-  assert.equal(s.items, 16);
+  assert.equal(s.images, 16);
+  assert.equal(s.items, 32);  // whole image + centre crop per image
   assert.equal(s.dim, 1280);
   assert.equal(s.images_embedded, 16);
   const again = JSON.parse(run('catalog', 'build', catalog, '-o', index, '--quantizer', 'flat', '--json').out);
