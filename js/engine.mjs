@@ -43,6 +43,8 @@ export class Engine {
   get vision() { return this.#vision; }
   /** True when the index carries calibrated thresholds (else the engine never suggests). */
   get calibrated() { return this.#policy.calibrated; }
+  /** The calibration in use (index CONF or the createEngine option), or null. */
+  get calibration() { return this.#options.calibration ?? this.#index.config()?.calibration ?? null; }
 
   /** Analyse an RGBA frame (tight rows). */
   async analyzeImage(rgba, width, height, options = {}) {
@@ -70,7 +72,9 @@ export class Engine {
     const out = regions.map((r, i) => {
       const matches = lists[i].slice(0, k);
       const label = r.classId >= 0 ? this.#vision.className(r.classId) : null;
-      return { box: r.box, score: r.score, kind: r.kind, label: label ?? r.kind, matches, suggest: this.#policy.decide(matches) };
+      const region = { box: r.box, score: r.score, kind: r.kind, label: label ?? r.kind, matches, suggest: this.#policy.decide(matches) };
+      if (options.embeddings) region.embedding = embeddings[i];  // raw model features (for tracking)
+      return region;
     });
     const top = fuseMatches(lists, k);
     const suggestion = this.#policy.decide(top);

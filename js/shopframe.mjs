@@ -107,6 +107,18 @@ export class Index {
 
   info() { return this.#live().info(); }
 
+  /** The bytes of this index with its engine configuration replaced (e.g. new calibration). */
+  withConfig(config) {
+    const raw = this.#live();
+    const out = raw.withConfig(config === null ? '' : JSON.stringify(config));
+    if (!out) throwCoreError(raw);
+    try {
+      return out.view().slice();
+    } finally {
+      out.delete();
+    }
+  }
+
   /** The engine configuration stored at build time (CONF section), or null. */
   config() {
     const text = this.#live().config();

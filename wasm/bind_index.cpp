@@ -100,6 +100,15 @@ class wasm_index {
   uint32_t dim() const { return view_.dim(); }
   uint32_t size() const { return view_.size(); }
   std::string config() const { return std::string(view_.config()); }
+  // A copy of this index with its CONF section replaced; null on error.
+  std::shared_ptr<byte_buffer> with_config(std::string json) {
+    err_.clear();
+    auto r = sf::with_config(view_, json);
+    if (!r) return err_.set(r.err()), nullptr;
+    auto out = std::make_shared<byte_buffer>(r.value().size());
+    std::memcpy(out->data(), r.value().data(), r.value().size());
+    return out;
+  }
   std::string error_code() const { return err_.code; }
   std::string error_message() const { return err_.message; }
 
@@ -311,6 +320,7 @@ EMSCRIPTEN_BINDINGS(shopframe) {
       .function("info", &wasm_index::info)
       .function("dim", &wasm_index::dim)
       .function("config", &wasm_index::config)
+      .function("withConfig", &wasm_index::with_config)
       .function("size", &wasm_index::size)
       .function("errorCode", &wasm_index::error_code)
       .function("errorMessage", &wasm_index::error_message);

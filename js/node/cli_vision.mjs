@@ -7,6 +7,8 @@ import { createEngine } from '../engine.mjs';
 import { calibrate, evaluate, precisionCoverageCurve } from '../eval/metrics.mjs';
 import { renderReport } from '../eval/report.mjs';
 import { writeFileAtomic } from './atomic_write.mjs';
+import { analyzeVideo } from '../video.mjs';
+import { probeVideo, readVideoFrames } from './video_frames.mjs';
 import { progressBar } from './progress.mjs';
 
 async function readImage(path) {
@@ -43,13 +45,45 @@ function imageRecord(source, r) {
   };
 }
 
+const VIDEO_EXTENSIONS = /\.(mp4|m4v|mov|webm|mkv|avi|mpe?g|ogv|ts)$/i;
+
+function formatTime(t) {
+  const m = Math.floor(t / 60);
+  return `${m}:${(t - 60 * m).toFixed(1).padStart(4, '0')}`;
+}
+
+async function analyzeOneVideo(engine, path, values) {
+  const fps = Number(values.fps);
+  const info = await probeVideo(path);
+  const r = await analyzeVideo(engine, readVideoFrames(path, { fps, probe: info }), { keepFrames: values.frames });
+  const out = {
+    source: path, duration: round(info.duration, 3), samples: r.samples,
+    suggestions: r.suggestions.map((s) => ({ id: s.id, title: s.title, kind: s.kind, from: round(s.from, 2), to: round(s.to, 2),
+      confidence: round(s.confidence), best: { t: round(s.best.t, 2), box: s.best.box.map((v) => round(v, 1)) } })),
+    ...(values.frames ? { frames: r.frames } : {}),
+  };
+  if (values.json) {
+    console.log(JSON.stringify(out));
+    return;
+  }
+  console.log(`${path} (${formatTime(info.duration)}, ${r.samples} samples at ${fps} fps + scene cuts): ` +
+    `${out.suggestions.length ? `${out.suggestions.length} suggestion(s)` : 'no suggestions'}`);
+  for (const s of out.suggestions) {
+    console.log(`  ${formatTime(s.from)}-${formatTime(s.to)}  ${s.kind === 'item' ? s.id : `[category] ${s.id}`}  ${s.title}  (confidence ${s.confidence})`);
+  }
+}
+
 export async function analyzeCommand(argv, { parse, openIndex, UsageError }) {
   const { values, positionals } = parse(argv, {
     catalog: { type: 'string' },
     k: { type: 'string', short: 'k', default: '5' },
     json: { type: 'boolean', default: false },
     'no-detector': { type: 'boolean', default: false },
+    fps: { type: 'string', default: '2' },
+    frames: { type: 'boolean', default: false },
   });
+  const fps = Number(values.fps);
+  if (!(fps > 0 && fps <= 30)) throw new UsageError(`--fps must be a number in (0, 30], got ${values.fps}`);
   if (!positionals.length || !values.catalog) throw new UsageError('analyze needs IMAGE... and --catalog INDEX.sfi');
   const k = Number(values.k);
   if (!Number.isInteger(k) || k < 1 || k > 100) throw new UsageError(`-k must be an integer in 1..100, got ${values.k}`);
@@ -60,6 +94,10 @@ export async function analyzeCommand(argv, { parse, openIndex, UsageError }) {
     for (const path of positionals) {
       let r;
       try {
+        if (VIDEO_EXTENSIONS.test(path)) {
+          await analyzeOneVideo(engine, path, values);
+          continue;
+        }
         r = await engine.analyzeEncoded(await readImage(path), { source: path, k });
       } catch (e) {
         if (!(e instanceof ShopframeError)) throw e;

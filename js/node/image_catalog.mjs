@@ -104,13 +104,17 @@ async function calibrateOnHoldout({ vectors, dim, items, labels, images, adapt, 
   const model = confidenceModel(records);
   const item = calibrate(records, { maxFalseRate, confidenceOf: (rec) => model.predict(rec.features) });
   const category = calibrate(categoryRecords, { maxFalseRate, confidenceOf: (rec) => rec.features.score1 });
+  // The same operating point on the raw fused score, for the video tracker (it aggregates
+  // scores over a track's samples and compares them with this).
+  const itemScore = calibrate(records, { maxFalseRate, confidenceOf: (rec) => rec.features.score1 });
   return {
     maxFalseRate,
     source: 'catalog hold-out',
     queries: records.length,
     in_catalog: inCatalog,
     left_out_products: leftOut.size,
-    item: { threshold: item.threshold, model: { features: model.features, weights: model.weights, bias: model.bias },
+    item: { threshold: item.threshold, score_threshold: itemScore.threshold,
+      model: { features: model.features, weights: model.weights, bias: model.bias },
       holdout: { coverage: item.coverage, precision: item.precision, false_suggestion_rate: item.false_suggestion_rate } },
     category: { threshold: category.threshold,
       holdout: { coverage: category.coverage, precision: category.precision, false_suggestion_rate: category.false_suggestion_rate } },

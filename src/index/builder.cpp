@@ -289,3 +289,28 @@ result<std::vector<uint8_t>> build_index(const float* vectors, size_t n, size_t 
 }
 
 }  // namespace sf
+
+namespace sf {
+
+result<std::vector<uint8_t>> with_config(const index_view& index, std::string_view config_json) {
+  if (config_json.size() > format::kMaxConfigBytes)
+    return make_error(status::limit_exceeded, "config_json has " + std::to_string(config_json.size()) +
+                                                  " bytes, more than " + std::to_string(format::kMaxConfigBytes));
+  const uint8_t* data = index.bytes();
+  if (!data) return make_error(status::invalid_argument, "with_config: the index is not open");
+  // Every section except CONF, byte for byte, then the new CONF; the header is kept and
+  // serialise() refreshes sizes, counts and checksums.
+  std::vector<section_blob> sections;
+  for (const section_info& si : index.info().sections) {
+    if (si.kind == "CONF") continue;
+    section_blob b;
+    b.kind = format::load<uint32_t>(reinterpret_cast<const uint8_t*>(si.kind.data()));
+    b.bytes.assign(data + si.offset, data + si.offset + si.bytes);
+    sections.push_back(std::move(b));
+  }
+  if (!config_json.empty()) sections.push_back(make_section("CONF", config_json.data(), config_json.size()));
+  std::vector<uint8_t> header(data, data + format::kHeaderBytes);
+  return serialise(sections, std::move(header));
+}
+
+}  // namespace sf

@@ -155,6 +155,7 @@ class index_view {
   item_view item(uint32_t i) const;  // empty strings when the index has no metadata
   const index_info& info() const noexcept { return info_; }
   std::string_view config() const noexcept { return config_; }  // CONF text, "" when absent
+  const uint8_t* bytes() const noexcept { return data_; }
 
   index_view() = default;
 
@@ -188,5 +189,9 @@ class index_view {
   uint32_t category_count_ = 0;
   const uint32_t* category_refs_ = nullptr;   // CATS: (offset,length) pairs into STRS
 };
+
+// The same index with its CONF section replaced (or removed when config_json is empty):
+// how calibration is stored after the build. Other sections are copied byte for byte.
+result<std::vector<uint8_t>> with_config(const index_view& index, std::string_view config_json);
 
 }  // namespace sf

@@ -346,3 +346,33 @@ TEST_CASE("the CONF section stores engine configuration verbatim", "[index]") {
   REQUIRE_FALSE(big);
   CHECK(big.err().code == sf::status::limit_exceeded);
 }
+
+TEST_CASE("with_config replaces the CONF section and keeps everything else", "[index]") {
+  const size_t n = 40, d = 8;
+  auto data = clustered(n, d, 4, 11);
+  std::vector<sf::item_meta> meta(n);
+  for (size_t i = 0; i < n; ++i) meta[i].id = "p" + std::to_string(i / 2), meta[i].category = "C";
+  sf::build_options opt;
+  opt.quantizer = "ivf4,sq8";
+  opt.config_json = R"({"calibration": null})";
+  auto bytes = sf::build_index(data.data(), n, d, meta, opt).value();
+  auto a = sf::index_view::open(bytes.data(), bytes.size()).value();
+  const std::string updated = R"({"calibration": {"item": {"threshold": 0.7}}})";
+  auto next = sf::with_config(a, updated);
+  REQUIRE(next);
+  auto b = sf::index_view::open(next.value().data(), next.value().size());  // checksums verified
+  REQUIRE(b);
+  CHECK(b.value().config() == updated);
+  CHECK(b.value().info().quantizer == a.info().quantizer);
+  sf::search_options so;
+  so.k = 5;
+  for (size_t q = 0; q < n; q += 7) {
+    auto x = a.search(&data[q * d], d, so).value(), y = b.value().search(&data[q * d], d, so).value();
+    REQUIRE(x.size() == y.size());
+    for (size_t i = 0; i < x.size(); ++i) CHECK((x[i].item == y[i].item && x[i].score == y[i].score));
+  }
+  CHECK(b.value().item(3).id == "p1");
+  auto removed = sf::with_config(b.value(), "");
+  REQUIRE(removed);
+  CHECK(sf::index_view::open(removed.value().data(), removed.value().size()).value().config().empty());
+}

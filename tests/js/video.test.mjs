@@ -1,0 +1,93 @@
+// Video end to end with the real default models: a catalog of four grocery products built
+// from their train photos, a generated video (one in-catalog product, then a product that
+// is not in the catalog), sampled by ffmpeg, matched, tracked. Missing data fails the test.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { loadIndex } from '../../js/shopframe.mjs';
+import { createEngine } from '../../js/engine.mjs';
+import { analyzeVideo, trackOptionsFrom } from '../../js/video.mjs';
+import { buildImageCatalog } from '../../js/node/image_catalog.mjs';
+import { readVideoFrames } from '../../js/node/video_frames.mjs';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const GROCERY = process.env.SHOPFRAME_GROCERY ?? resolve(ROOT, '..', 'shared', 'data', 'grocery');
+const dir = mkdtempSync(join(tmpdir(), 'shopframe-video-'));
+const PRODUCTS = [['Granny-Smith', 'Fruit/Apple/Granny-Smith'], ['Banana', 'Fruit/Banana'],
+  ['Arla-Standard-Milk', 'Packages/Milk/Arla-Standard-Milk'], ['Red-Bell-Pepper', 'Vegetables/Pepper/Red-Bell-Pepper']];
+
+async function fixture() {
+  assert.ok(existsSync(join(GROCERY, 'classes.csv')), `no Grocery Store Dataset at ${GROCERY} (set SHOPFRAME_GROCERY)`);
+  const catalog = join(dir, 'shop.jsonl');
+  writeFileSync(catalog, PRODUCTS.map(([id, path]) => JSON.stringify({
+    id, title: id, category: path.split('/').slice(0, -1).join('/'),
+    images: [1, 2, 3, 4, 5].map((i) => join(GROCERY, 'train', path, `${id}_${String(i).padStart(3, '0')}.jpg`)),
+  })).join('\n') + '\n');
+  const built = await buildImageCatalog({ catalogPath: catalog, quantizer: 'flat', cacheDir: join(dir, 'cache') });
+  const spec = join(dir, 'clip.json');
+  writeFileSync(spec, JSON.stringify({ videos: [{ name: 'clip', segments: [
+    { id: 'Banana', photo: 1, duration: 3 },
+    { id: 'Pink-Lady', photo: 1, duration: 3, distractor: true },
+  ] }] }));
+  const r = spawnSync(process.execPath, [join(ROOT, 'tools', 'make-test-videos.mjs'), '--spec', spec, '--out', dir, '--data', GROCERY], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return { index: await loadIndex(built.bytes), video: join(dir, 'clip.mp4') };
+}
+
+const fx = fixture();
+
+test('permissive thresholds: the in-catalog product is suggested inside its segment', async () => {
+  const { index, video } = await fx;
+  const engine = await createEngine({ index, models: { detector: null } });
+  try {
+    const r = await analyzeVideo(engine, readVideoFrames(video, { fps: 2 }), {
+      keepFrames: true, track: { itemThreshold: -1, categoryThreshold: null, minMargin: 0 },
+    });
+    assert.equal(r.samples, r.frames.length);
+    assert.ok(r.samples >= 12, `samples ${r.samples}`);
+    assert.ok(r.frames.some((f) => f.cut && Math.abs(f.t - 3) < 0.1), 'the cut at 3 s is sampled');
+    const banana = r.suggestions.filter((s) => s.kind === 'item' && s.id === 'Banana');
+    assert.equal(banana.length, 1, JSON.stringify(r.suggestions));
+    const [s] = banana;
+    assert.ok(s.from >= -0.5 && s.to <= 3.5, `${s.from}..${s.to}`);
+    assert.ok(s.best.t >= 0 && s.best.t <= 3 && s.best.box.length === 4);
+    assert.ok(s.samples >= 5);
+    // Nothing crosses the cut: every suggestion lies on one side of it.
+    for (const x of r.suggestions) assert.ok(x.to < 3 || x.from >= 3, JSON.stringify(x));
+  } finally {
+    await engine.close();
+  }
+});
+
+test('uncalibrated thresholds: no suggestions at all', async () => {
+  const { index, video } = await fx;
+  assert.deepEqual(trackOptionsFrom(null), { itemThreshold: null, categoryThreshold: null });
+  const engine = await createEngine({ index, models: { detector: null } });
+  try {
+    const r = await analyzeVideo(engine, readVideoFrames(video, { fps: 2 }), { track: trackOptionsFrom(null) });
+    assert.ok(r.samples >= 12);
+    assert.deepEqual(r.suggestions, []);
+  } finally {
+    await engine.close();
+  }
+});
+
+test('bad tracker input is a clear error, not a crash', async () => {
+  const { index } = await fx;
+  const engine = await createEngine({ index, models: { detector: null } });
+  async function* backwards() {
+    const rgba = new Uint8Array(64 * 64 * 4).fill(200);
+    yield { t: 1, width: 64, height: 64, rgba };
+    yield { t: 0.5, width: 64, height: 64, rgba };
+  }
+  try {
+    await assert.rejects(analyzeVideo(engine, backwards()), (e) => e.code === 'invalid_argument' && /sample 1/.test(e.message));
+  } finally {
+    await engine.close();
+  }
+});
