@@ -5,13 +5,14 @@
 //   shopframe search OUT.sfi --vector FILE.json [-k 10] [--category PREFIX] [--min-score S] [--json]
 //   shopframe analyze IMAGE... --catalog X.sfi [--json]       (js/node/cli_vision.mjs)
 //   shopframe eval --catalog X.sfi --labeled Q.jsonl [--report out.html]
+//   shopframe calibrate --catalog X.sfi --labeled Q.jsonl [-o OUT.sfi]
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { buildIndexFromCatalog, loadIndex, parseCatalog, ShopframeError } from '../js/shopframe.mjs';
 import { buildImageCatalog } from '../js/node/image_catalog.mjs';
-import { analyzeCommand, evalCommand } from '../js/node/cli_vision.mjs';
+import { analyzeCommand, calibrateCommand, evalCommand } from '../js/node/cli_vision.mjs';
 import { writeFileAtomic } from '../js/node/atomic_write.mjs';
 import { progressBar } from '../js/node/progress.mjs';
 
@@ -21,7 +22,9 @@ const USAGE = `usage:
   shopframe catalog inspect INDEX.sfi [--json]
   shopframe search INDEX.sfi --vector FILE.json [-k 10] [--category PREFIX] [--min-score S] [--json]
   shopframe analyze IMAGE... --catalog INDEX.sfi [-k 5] [--no-detector] [--json]
+  shopframe analyze VIDEO --catalog INDEX.sfi [--fps 2] [--frames] [--json]
   shopframe eval --catalog INDEX.sfi --labeled QUERIES.jsonl [--report OUT.html] [--no-detector]
+  shopframe calibrate --catalog INDEX.sfi --labeled QUERIES.jsonl [-o OUT.sfi] [--max-false-rate 0.02] [--report OUT.html]
 
 Products whose lines have no "embedding" are embedded from their images with the default
 embedder (models/mobilenetv2-feat.json; model files from SHOPFRAME_MODELS or ../shared/models),
@@ -227,6 +230,7 @@ async function main(argv) {
   if (cmd === 'search') return search(argv.slice(1));
   if (cmd === 'analyze') return analyzeCommand(argv.slice(1), { parse, openIndex, UsageError });
   if (cmd === 'eval') return evalCommand(argv.slice(1), { parse, openIndex, UsageError });
+  if (cmd === 'calibrate') return calibrateCommand(argv.slice(1), { parse, openIndex, UsageError });
   if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
     console.log(USAGE);
     return;

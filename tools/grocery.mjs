@@ -7,6 +7,7 @@
 //   queries.jsonl          val photos, {"image", "expected": product id}
 //   catalog-open.jsonl     the catalog without N products (default 10, every 8th class)
 //   queries-open.jsonl     val photos; the dropped products' photos expect null
+//   queries-open-{a,b}.jsonl  its two halves (alternate lines): calibrate on a, evaluate on b
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -70,5 +71,8 @@ await writeFile(join(out, 'catalog.jsonl'), jsonl(products.map(strip)));
 await writeFile(join(out, 'queries.jsonl'), jsonl(queries));
 await writeFile(join(out, 'catalog-open.jsonl'), jsonl(products.filter((p) => !dropped.has(p.cls)).map(strip)));
 await writeFile(join(out, 'queries-open.jsonl'), jsonl(openQueries));
+// Two halves of the open-set queries (alternate lines): calibrate on one, evaluate on the other.
+await writeFile(join(out, 'queries-open-a.jsonl'), jsonl(openQueries.filter((_, i) => i % 2 === 0)));
+await writeFile(join(out, 'queries-open-b.jsonl'), jsonl(openQueries.filter((_, i) => i % 2 === 1)));
 console.error(`grocery: ${products.length} products (${train.length} train photos), ${val.length} val queries, ` +
   `${dropped.size} products dropped for the open set -> ${out}`);

@@ -4,7 +4,8 @@ import { dirname, resolve } from 'node:path';
 
 import { ShopframeError } from '../errors.mjs';
 import { createEngine } from '../engine.mjs';
-import { calibrate, evaluate, precisionCoverageCurve } from '../eval/metrics.mjs';
+import { calibrate, confidenceModel, evaluate, precisionCoverageCurve } from '../eval/metrics.mjs';
+import { leadingCategory } from '../decide.mjs';
 import { renderReport } from '../eval/report.mjs';
 import { writeFileAtomic } from './atomic_write.mjs';
 import { analyzeVideo } from '../video.mjs';
@@ -145,18 +146,7 @@ async function readLabeled(path) {
   return out;
 }
 
-export async function evalCommand(argv, { parse, openIndex, UsageError }) {
-  const { values } = parse(argv, {
-    catalog: { type: 'string' },
-    labeled: { type: 'string' },
-    report: { type: 'string' },
-    'no-detector': { type: 'boolean', default: false },
-    'max-false-rate': { type: 'string', default: '0.02' },
-  });
-  if (!values.catalog || !values.labeled) throw new UsageError('eval needs --catalog INDEX.sfi and --labeled QUERIES.jsonl');
-  const maxFalseRate = Number(values['max-false-rate']);
-  const queries = await readLabeled(values.labeled);
-  const engine = await openEngine(values, openIndex);
+async function collectRecords(engine, queries) {
   const records = [];
   const bar = progressBar(process.stderr);
   try {
@@ -174,11 +164,41 @@ export async function evalCommand(argv, { parse, openIndex, UsageError }) {
     }
   } finally {
     bar.done();
+  }
+  return records;
+}
+
+function evalOptions() {
+  return {
+    catalog: { type: 'string' },
+    labeled: { type: 'string' },
+    report: { type: 'string' },
+    'no-detector': { type: 'boolean', default: false },
+    'max-false-rate': { type: 'string', default: '0.02' },
+  };
+}
+
+function maxFalseRateOf(values, UsageError) {
+  const r = Number(values['max-false-rate']);
+  if (!(r >= 0 && r <= 1)) throw new UsageError(`--max-false-rate must be in [0, 1], got ${values['max-false-rate']}`);
+  return r;
+}
+
+export async function evalCommand(argv, { parse, openIndex, UsageError }) {
+  const { values } = parse(argv, evalOptions());
+  if (!values.catalog || !values.labeled) throw new UsageError('eval needs --catalog INDEX.sfi and --labeled QUERIES.jsonl');
+  const maxFalseRate = maxFalseRateOf(values, UsageError);
+  const queries = await readLabeled(values.labeled);
+  const engine = await openEngine(values, openIndex);
+  let records;
+  try {
+    records = await collectRecords(engine, queries);
+  } finally {
     await engine.close();
   }
   const metrics = evaluate(records);
   // The oracle operating point on these very queries (what the best threshold would have
-  // given), next to what the index's own build-time calibration gave (`metrics`).
+  // given), next to what the index's own calibration gave (`metrics`).
   const oracle = calibrate(records, { maxFalseRate });
   const curve = precisionCoverageCurve(records);
   const out = { ...metrics, engine_calibrated: engine.calibrated, oracle_at_max_false_rate: { max_false_rate: maxFalseRate, ...oracle } };
@@ -191,4 +211,54 @@ export async function evalCommand(argv, { parse, openIndex, UsageError }) {
     await writeFileAtomic(values.report, html);
     console.error(`report: ${values.report}`);
   }
+}
+
+/**
+ * `shopframe calibrate`: thresholds from labeled photos taken apart from the catalog (the
+ * build's own hold-out calibration is optimistic: catalog photos are near-duplicates),
+ * stored in the index's CONF section (atomically, in place or to -o).
+ */
+export async function calibrateCommand(argv, { parse, openIndex, UsageError }) {
+  const { values } = parse(argv, { ...evalOptions(), output: { type: 'string', short: 'o' } });
+  if (!values.catalog || !values.labeled) throw new UsageError('calibrate needs --catalog INDEX.sfi and --labeled QUERIES.jsonl');
+  const maxFalseRate = maxFalseRateOf(values, UsageError);
+  const queries = await readLabeled(values.labeled);
+  const nulls = queries.filter((q) => q.expected === null).length;
+  if (nulls === 0) throw new ShopframeError('invalid_argument', `${values.labeled}: no queries with "expected": null; the false-suggestion rate cannot be measured`);
+  const engine = await openEngine(values, openIndex);
+  let records, bytes;
+  try {
+    records = await collectRecords(engine, queries);
+    const model = confidenceModel(records);
+    const item = calibrate(records, { maxFalseRate, confidenceOf: (r) => model.predict(r.features) });
+    const itemScore = calibrate(records, { maxFalseRate, confidenceOf: (r) => r.features.score1 });
+    const categoryRecords = records.map((r) => ({
+      expected: r.expectedCategory ?? null, features: r.features, top: [{ id: leadingCategory(r.top) }],
+    }));
+    const category = categoryRecords.some((r) => r.expected !== null)
+      ? calibrate(categoryRecords, { maxFalseRate, confidenceOf: (r) => r.features.score1 }) : null;
+    const calibration = {
+      maxFalseRate, source: `labeled queries ${values.labeled}`, queries: records.length, in_catalog: records.length - nulls,
+      out_of_catalog: nulls,
+      item: { threshold: item.threshold, score_threshold: itemScore.threshold,
+        model: { features: model.features, weights: model.weights, bias: model.bias },
+        holdout: { coverage: item.coverage, precision: item.precision, false_suggestion_rate: item.false_suggestion_rate } },
+      category: category && { threshold: category.threshold,
+        holdout: { coverage: category.coverage, precision: category.precision, false_suggestion_rate: category.false_suggestion_rate } },
+    };
+    bytes = engine.index.withConfig({ ...(engine.index.config() ?? {}), calibration });
+    console.log(JSON.stringify(calibration, null, 2));
+    if (values.report) {
+      const curve = precisionCoverageCurve(records, (r) => model.predict(r.features));
+      const html = renderReport({ title: `shopframe calibrate: ${values.labeled} against ${values.catalog}`,
+        metrics: evaluate(records), curve, calibration: item, records,
+        notes: [`Confidence: logistic model over (${model.features.join(', ')}); operating point at <= ${maxFalseRate} false suggestions on the ${nulls} out-of-catalog queries.`] });
+      await writeFileAtomic(values.report, html);
+      console.error(`report: ${values.report}`);
+    }
+  } finally {
+    await engine.close();
+  }
+  await writeFileAtomic(values.output ?? values.catalog, bytes);
+  console.error(`calibration stored in ${values.output ?? values.catalog}`);
 }

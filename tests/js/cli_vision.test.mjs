@@ -114,3 +114,34 @@ test('eval prints the metrics and writes an HTML report', () => {
   assert.equal(e.code, 1);
   assert.match(e.err, /bad\.jsonl:1: field 'expected'/);
 });
+
+test('calibrate stores thresholds from labeled photos in the index, atomically', async () => {
+  const labeled = join(dir, 'cal.jsonl');
+  writeFileSync(labeled, [
+    ...PRODUCTS.map(([id, path]) => ({ image: photo('val', path, 3), expected: id })),
+    ...PRODUCTS.map(([id, path]) => ({ image: photo('val', path, 4), expected: id })),
+    { image: photo('val', 'Fruit/Apple/Pink-Lady', 2), expected: null },
+    { image: photo('val', 'Packages/Milk/Arla-Medium-Fat-Milk', 1), expected: null },
+  ].map((q) => JSON.stringify(q)).join('\n') + '\n');
+  const out = join(dir, 'calibrated.sfi');
+  const r = run('calibrate', '--catalog', index, '--labeled', labeled, '-o', out);
+  assert.equal(r.code, 0, r.err);
+  const c = JSON.parse(r.out);
+  assert.equal(c.queries, 10);
+  assert.equal(c.out_of_catalog, 2);
+  assert.ok('threshold' in c.item && 'score_threshold' in c.item && Array.isArray(c.item.model.weights));
+  const { loadIndex } = await import('../../js/shopframe.mjs');
+  const before = await loadIndex(new Uint8Array(readFileSync(index)));
+  const after = await loadIndex(new Uint8Array(readFileSync(out)));
+  assert.deepEqual(after.config().calibration.item.model, c.item.model);
+  assert.equal(after.config().embedder.sha256, before.config().embedder.sha256);
+  assert.equal(after.size, before.size);
+  before.close(), after.close();
+  assert.deepEqual(readdirSync(dir).filter((f) => f.includes('.tmp')), []);
+  // Without out-of-catalog queries the false-suggestion rate cannot be measured: refused.
+  const only = join(dir, 'only.jsonl');
+  writeFileSync(only, JSON.stringify({ image: photo('val', PRODUCTS[0][1], 3), expected: PRODUCTS[0][0] }) + '\n');
+  const e = run('calibrate', '--catalog', index, '--labeled', only, '-o', join(dir, 'x.sfi'));
+  assert.equal(e.code, 1);
+  assert.match(e.err, /no queries with "expected": null/);
+});
