@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every test: set-up (idempotent), then the C++ suite natively, as WASM under node,
-# and under ASan+UBSan; then the JS tests with node's test runner, and the edge worker in workerd.
+# and under ASan+UBSan; a bounded libFuzzer run per input parser; then the JS tests with node's test runner, and the edge worker in workerd.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -13,6 +13,8 @@ echo "== C++ tests, WASM under node" >&2
 (cd build/wasm && ctest --output-on-failure)
 echo "== C++ tests, native ASan+UBSan" >&2
 (cd build/asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure)
+echo "== libFuzzer targets, 20 s each (longer: tools/fuzz.sh 600)" >&2
+tools/fuzz.sh 20
 echo "== JS tests" >&2
 node --test tests/js/
 echo "== Edge worker in a real workerd" >&2

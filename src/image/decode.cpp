@@ -86,21 +86,31 @@ bool jpeg_huffman_tables_ok(const uint8_t* d, size_t n, std::string& why) {
 // stb_image 2.27 copies a zero-length first IDAT chunk with memcpy(NULL, src, 0), which
 // is undefined behaviour (harmless in practice, fatal under UBSan). Such files are legal
 // but never written by real encoders: refuse them.
-bool png_first_idat_ok(const uint8_t* d, size_t n, std::string& why) {
+// Walks the PNG chunk list up to IEND. stb trusts each chunk's declared length and grows its
+// IDAT buffer to that size before noticing the bytes are missing (a 46-byte file made it
+// allocate 2 GiB under the fuzzer), so a chunk longer than what is left is rejected here;
+// an empty first IDAT is refused as well (stb mishandles it).
+status png_chunks_ok(const uint8_t* d, size_t n, std::string& why) {
   size_t p = 8;
+  bool seen_idat = false;
   while (p + 8 <= n) {
     const size_t len = size_t(d[p]) << 24 | size_t(d[p + 1]) << 16 | size_t(d[p + 2]) << 8 | d[p + 3];
-    if (std::memcmp(d + p + 4, "IDAT", 4) == 0) {
-      if (len == 0) {
-        why = "PNG whose first IDAT chunk (byte " + std::to_string(p) + ") is empty";
-        return false;
-      }
-      return true;
+    if (len > n - p - 8) {
+      why = "PNG chunk at byte " + std::to_string(p) + " declares " + std::to_string(len) + " bytes, only " +
+            std::to_string(n - p - 8) + " follow";
+      return status::truncated;
     }
-    if (len > n) return true;  // stb reports the damage
+    if (std::memcmp(d + p + 4, "IDAT", 4) == 0) {
+      if (!seen_idat && len == 0) {
+        why = "PNG whose first IDAT chunk (byte " + std::to_string(p) + ") is empty";
+        return status::unsupported;
+      }
+      seen_idat = true;
+    }
+    if (std::memcmp(d + p + 4, "IEND", 4) == 0) return status::ok;
     p += 12 + len;
   }
-  return true;
+  return status::ok;  // no IEND: stb reports what is missing
 }
 
 std::string reason() {
@@ -129,8 +139,10 @@ result<image_info> check(const uint8_t* data, size_t size, const decode_limits& 
   std::string why;
   if (info.codec == image_codec::jpeg && !jpeg_huffman_tables_ok(data, size, why))
     return make_error(status::corrupt, where + why);
-  if (info.codec == image_codec::png && !png_first_idat_ok(data, size, why))
-    return make_error(status::unsupported, where + why);
+  if (info.codec == image_codec::png) {
+    const status png = png_chunks_ok(data, size, why);
+    if (png != status::ok) return make_error(png, where + why);
+  }
   int w = 0, h = 0, comp = 0;
   if (!stbi_info_from_memory(data, int(size), &w, &h, &comp)) {
     const std::string why = reason();
