@@ -98,7 +98,8 @@ export class AnalyzeService {
     try {
       r = await run;
     } catch (e) {
-      if (e?.code === 'corrupt' || e?.code === 'invalid_argument' || e?.code === 'parse_error') {
+      // A bad image is the client's error, whatever the decoder called it.
+      if (['corrupt', 'truncated', 'unsupported', 'invalid_argument', 'parse_error'].includes(e?.code)) {
         throw badRequest(`body: ${e.message}`, 'invalid_image');
       }
       if (e?.code === 'limit_exceeded') throw new HttpError(413, 'image_too_large', `body: ${e.message}`);
