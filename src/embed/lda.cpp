@@ -16,7 +16,7 @@
 #include <string>
 
 #include "embed/embed.h"
-#include "embed/sym_eigen.h"
+#include "index/sym_eigen.h"
 
 namespace sf::embed {
 namespace {
@@ -219,7 +219,7 @@ result<linear_transform> lda_train(const float* features, size_t n, size_t d, co
     }
     for (size_t a = 0; a < C; ++a)
       for (size_t b = a + 1; b < C; ++b) G[b * C + a] = G[a * C + b];
-    if (!detail::sym_eigen(std::move(G), C, values, vecs)) return bad("eigen-decomposition did not converge");
+    if (!sf::detail::sym_eigen(std::move(G), C, C, values, vecs)) return bad("eigen-decomposition did not converge");
     const double top = values.empty() ? 0.0 : values[0];
     while (out < cap && top > 0 && values[out] > 1e-10 * top) ++out;
     V.assign(d * out, 0.0);
@@ -232,7 +232,7 @@ result<linear_transform> lda_train(const float* features, size_t n, size_t d, co
     std::vector<double> H(d * d, 0.0);
     for (size_t i = 0; i < d; ++i)
       for (size_t j = i; j < d; ++j) H[i * d + j] = H[j * d + i] = dot_d(&B[i * C], &B[j * C], C);
-    if (!detail::sym_eigen(std::move(H), d, values, vecs)) return bad("eigen-decomposition did not converge");
+    if (!sf::detail::sym_eigen(std::move(H), d, d, values, vecs)) return bad("eigen-decomposition did not converge");
     const double top = values.empty() ? 0.0 : values[0];
     while (out < cap && top > 0 && values[out] > 1e-10 * top) ++out;
     V.assign(d * out, 0.0);

@@ -1,14 +1,13 @@
-// Dense symmetric eigen-decomposition for the embed module (internal, see sym_eigen.h):
-// Householder tridiagonalisation + implicit QL with shifts, the same algorithm as
-// src/index/pca.cpp (mirrored here because pca.cpp keeps it file-local). O(n^3).
-#include "embed/sym_eigen.h"
+// Dense symmetric eigen-decomposition (internal, see sym_eigen.h): Householder
+// tridiagonalisation + implicit QL with shifts (tred2/tqli style). O(n^3).
+#include "index/sym_eigen.h"
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <numeric>
 
-namespace sf::embed::detail {
+namespace sf::detail {
 namespace {
 
 // Householder reduction of the symmetric matrix A (d x d, full storage) to tridiagonal
@@ -146,10 +145,11 @@ bool tridiagonal_ql(std::vector<double>& diag, std::vector<double>& off, std::ve
 
 }  // namespace
 
-bool sym_eigen(std::vector<double> A, size_t n, std::vector<double>& values, std::vector<double>& vectors) {
+bool sym_eigen(std::vector<double> A, size_t n, size_t count, std::vector<double>& values,
+               std::vector<double>& vectors) {
   values.clear();
   vectors.clear();
-  if (n == 0 || A.size() != n * n) return false;
+  if (n == 0 || count > n || A.size() != n * n) return false;
   std::vector<double> diag, off, beta;
   tridiagonalize(A, n, diag, off, beta);
   std::vector<double> zt(n * n, 0.0);
@@ -158,27 +158,27 @@ bool sym_eigen(std::vector<double> A, size_t n, std::vector<double>& values, std
   std::vector<size_t> order(n);
   std::iota(order.begin(), order.end(), size_t(0));
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return diag[a] > diag[b]; });
-  // Eigenvectors of T as columns of U, then U <- Q U.
-  std::vector<double> U(n * n);
-  for (size_t r = 0; r < n; ++r)
-    for (size_t j = 0; j < n; ++j) U[j * n + r] = zt[order[r] * n + j];
-  back_transform(A, beta, n, n, U.data());
   values.resize(n);
-  vectors.resize(n * n);
-  for (size_t r = 0; r < n; ++r) {
-    values[r] = diag[order[r]];
+  for (size_t r = 0; r < n; ++r) values[r] = diag[order[r]];
+  // The selected eigenvectors of T as columns of U (n x count), then U <- Q U.
+  std::vector<double> U(n * count);
+  for (size_t r = 0; r < count; ++r)
+    for (size_t j = 0; j < n; ++j) U[j * count + r] = zt[order[r] * n + j];
+  back_transform(A, beta, n, count, U.data());
+  vectors.resize(count * n);
+  for (size_t r = 0; r < count; ++r) {
     double nrm = 0;
     size_t arg = 0;
     for (size_t j = 0; j < n; ++j) {
-      const double u = U[j * n + r];
+      const double u = U[j * count + r];
       nrm += u * u;
-      if (std::fabs(u) > std::fabs(U[arg * n + r])) arg = j;
+      if (std::fabs(u) > std::fabs(U[arg * count + r])) arg = j;
     }
     double scale = nrm > 0 ? 1.0 / std::sqrt(nrm) : 1.0;
-    if (U[arg * n + r] < 0) scale = -scale;
-    for (size_t j = 0; j < n; ++j) vectors[r * n + j] = U[j * n + r] * scale;
+    if (U[arg * count + r] < 0) scale = -scale;
+    for (size_t j = 0; j < n; ++j) vectors[r * n + j] = U[j * count + r] * scale;
   }
   return true;
 }
 
-}  // namespace sf::embed::detail
+}  // namespace sf::detail
