@@ -9,7 +9,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 export NODE_PATH=${NODE_PATH:-/usr/share/nodejs}  # Debian's emcc needs acorn from here
 jobs=$(nproc 2>/dev/null || echo 2)
-[ -f build/deps/simdjson/simdjson.cpp ] || tools/fetch-deps.sh
+tools/fetch-deps.sh
 
 configure() {  # dir, then extra cmake args
   local dir=$1; shift

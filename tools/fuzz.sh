@@ -11,7 +11,8 @@
 # reproduce with `build/fuzz/fuzz_<target> FILE`; then copy FILE into
 # tests/fuzz/regressions/<target>/ so the Catch2 suite ([fuzz]) replays it.
 # Environment: FUZZ_JOBS targets at once (default 2, at most nproc), FUZZ_TIMEOUT seconds per
-# input (10), FUZZ_RSS_MB (2048), FUZZ_CXX (clang++-14 or clang++), FUZZ_ARGS extra libFuzzer flags.
+# input (10), FUZZ_RSS_MB (2048), FUZZ_CXX (clang++-14 or clang++), FUZZ_SEED (libFuzzer -seed;
+# default random), FUZZ_ARGS extra libFuzzer flags.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -27,7 +28,7 @@ jobs=${FUZZ_JOBS:-2}
 per_input_timeout=${FUZZ_TIMEOUT:-10}
 rss_mb=${FUZZ_RSS_MB:-2048}
 
-[ -f build/deps/simdjson/simdjson.cpp ] || tools/fetch-deps.sh
+tools/fetch-deps.sh
 
 configure() {
   if [ ! -f "$build/CMakeCache.txt" ]; then
@@ -79,6 +80,7 @@ run_one() {  # target: fuzz it; libFuzzer's output goes to logs/<target>.log, it
   local dict args=()
   dict=$(dict_for "$t")
   [ -n "$dict" ] && [ -f "$dict" ] && args+=("-dict=$dict")
+  [ -n "${FUZZ_SEED:-}" ] && args+=("-seed=$FUZZ_SEED")
   # shellcheck disable=SC2206
   [ -n "${FUZZ_ARGS:-}" ] && args+=($FUZZ_ARGS)
   local rc=0

@@ -5,9 +5,9 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
-# Debian packages: compilers and build tools, Emscripten, Catch2 v2, stb (image
-# decoding), FAISS (benchmark peer), clang (fuzzers / sanitizers).
-packages=(cmake g++ make emscripten catch2 libstb-dev libfaiss-dev libopenblas0-serial clang ffmpeg libclang-rt-14-dev nodejs)
+# Debian packages: compilers and build tools, Emscripten, Catch2 v2, xz (stb source
+# tarball), FAISS (benchmark peer), clang (fuzzers / sanitizers).
+packages=(cmake g++ make emscripten catch2 xz-utils libfaiss-dev libopenblas0-serial clang ffmpeg libclang-rt-14-dev nodejs)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

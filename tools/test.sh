@@ -13,8 +13,11 @@ echo "== C++ tests, WASM under node" >&2
 (cd build/wasm && ctest --output-on-failure)
 echo "== C++ tests, native ASan+UBSan" >&2
 (cd build/asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure)
-echo "== libFuzzer targets, 20 s each (longer: tools/fuzz.sh 600)" >&2
-tools/fuzz.sh 20
+# A fixed seed makes this run repeatable: a slower machine explores a prefix of the same
+# sequence of inputs, so what passed here passes in CI. Open-ended fuzzing (random seed, longer):
+# tools/fuzz.sh 600.
+echo "== libFuzzer targets, 20 s each, seed 1 (longer: tools/fuzz.sh 600)" >&2
+FUZZ_SEED=${FUZZ_SEED:-1} tools/fuzz.sh 20
 echo "== JS tests" >&2
 node --test tests/js/
 echo "== Edge worker in a real workerd" >&2
