@@ -53,6 +53,16 @@ export class Engine {
     return this.#analyze(t0, now(), options);
   }
 
+  /**
+   * Analyse a frame written in place: `fill(view)` gets the WASM-memory RGBA view of
+   * width x height (tight rows) and fills it (may be async, e.g. VideoFrame.copyTo).
+   */
+  async analyzeFilled(width, height, fill, options = {}) {
+    const t0 = now();
+    await fill(this.#vision.frameView(width, height));
+    return this.#analyze(t0, now(), options);
+  }
+
   /** Analyse JPEG or PNG bytes (decoded by the core's stb). */
   async analyzeEncoded(bytes, options = {}) {
     const t0 = now();
@@ -62,11 +72,14 @@ export class Engine {
 
   async #analyze(t0, tFrame, options) {
     const k = options.k ?? this.#options.k ?? 5;
+    this.#vision.preprocessMs = 0;
     const t1 = now();
     const regions = await this.#vision.detect({ maxRegions: options.maxRegions ?? this.#options.maxRegions ?? 4 });
     const t2 = now();
+    const prepDetect = this.#vision.preprocessMs;
     const embeddings = await this.#vision.embed(regions.length);
     const t3 = now();
+    const prepEmbed = this.#vision.preprocessMs - prepDetect;
     const searchOptions = { k: Math.max(k, FUSION_K), distinct: true, category: options.category };
     const lists = embeddings.map((e) => this.#index.search(e, searchOptions));
     const out = regions.map((r, i) => {
@@ -82,7 +95,13 @@ export class Engine {
     return {
       width: this.#vision.frameWidth, height: this.#vision.frameHeight,
       top, suggestion, regions: out,
-      timings_ms: { decode: tFrame - t0, detect: t2 - t1, embed: t3 - t2, embed_per_region: (t3 - t2) / regions.length, search: t4 - t3, total: t4 - t0 },
+      // Disjoint stages: decode (or frame copy), preprocess (model inputs: resize, normalise,
+      // crops), detect (detector run + output decoding), embed (embedder runs), search.
+      timings_ms: {
+        decode: tFrame - t0, preprocess: prepDetect + prepEmbed,
+        detect: t2 - t1 - prepDetect, embed: t3 - t2 - prepEmbed, embed_per_region: (t3 - t2 - prepEmbed) / regions.length,
+        search: t4 - t3, total: t4 - t0,
+      },
     };
   }
 

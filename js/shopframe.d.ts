@@ -350,7 +350,8 @@ export interface AnalyzeResult {
   /** null when uncalibrated or not confident enough. */
   suggestion: Suggestion | null;
   regions: RegionResult[];
-  timings_ms: { decode: number; detect: number; embed: number; embed_per_region: number; search: number; total: number };
+  /** Disjoint stages in ms: decode (or frame copy), preprocess (model inputs), detect (detector run + decoding), embed (embedder runs), search. */
+  timings_ms: { decode: number; preprocess: number; detect: number; embed: number; embed_per_region: number; search: number; total: number };
 }
 
 export interface Engine {
@@ -360,6 +361,8 @@ export interface Engine {
   readonly calibrated: boolean;
   analyzeImage(rgba: Uint8Array | Uint8ClampedArray, width: number, height: number, options?: AnalyzeOptions): Promise<AnalyzeResult>;
   analyzeEncoded(bytes: Uint8Array, options?: AnalyzeOptions): Promise<AnalyzeResult>;
+  /** Analyse a frame written in place: fill(view) writes width*height*4 RGBA bytes into WASM memory (e.g. VideoFrame.copyTo). */
+  analyzeFilled(width: number, height: number, fill: (view: Uint8Array) => void | Promise<void>, options?: AnalyzeOptions): Promise<AnalyzeResult>;
   close(): Promise<void>;
 }
 

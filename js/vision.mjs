@@ -36,6 +36,8 @@ const now = () => (typeof performance !== 'undefined' ? performance.now() : Date
 
 export class Vision {
   #core; #raw; #embedder; #detector; #embInfo; #detInfo; #batch = true;
+  /** Milliseconds spent preparing model inputs (resize, normalise, crop) since the last reset. */
+  preprocessMs = 0;
 
   constructor(core, raw, embedderSession, detectorSession) {
     this.#core = core;
@@ -61,6 +63,18 @@ export class Vision {
     const view = raw.frameView(width, height);
     if (view === null) throwCoreError(raw);
     view.set(rgba);
+  }
+
+  /**
+   * The frame's RGBA bytes (tight rows) in WASM memory, to fill in place: a caller that can
+   * write pixels straight into it (WebCodecs VideoFrame.copyTo) saves a copy. Valid until the
+   * next call into the pipeline.
+   */
+  frameView(width, height) {
+    const raw = this.#live();
+    const view = raw.frameView(width, height);
+    if (view === null) throwCoreError(raw);
+    return view;
   }
 
   /** Decodes JPEG or PNG bytes into the frame; returns { width, height }. */
@@ -89,7 +103,9 @@ export class Vision {
       if (raw.fixedRegions() < 0) throwCoreError(raw);
       return raw.regions();
     }
+    const tPrep = now();
     const input = raw.prepareDetector();
+    this.preprocessMs += now() - tPrep;
     if (input === null) throwCoreError(raw);
     const info = this.#detInfo;
     const dims = info.layout === 'NHWC' ? [1, info.height, info.width, 3] : [1, 3, info.height, info.width];
@@ -112,7 +128,9 @@ export class Vision {
     const dim = info.embeddingDim;
     const run = async (first, n) => {
       const raw = this.#live();
+      const tPrep = now();
       const all = raw.prepareCrops(first + n);
+      this.preprocessMs += now() - tPrep;
       if (all === null) throwCoreError(raw);
       const per = 3 * info.width * info.height;
       const input = all.subarray(first * per, (first + n) * per);

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Incremental build of the native (build/native) and WASM (build/wasm) trees.
+# Incremental build of the native (build/native) and WASM (build/wasm) trees, and the browser
+# SDK bundle (build/web, once npm ci has installed esbuild).
 #   tools/build.sh            both
 #   tools/build.sh native     only native
 #   tools/build.sh wasm       only WASM
@@ -25,6 +26,7 @@ build_native() {
 build_wasm() {
   configure build/wasm emcmake cmake
   cmake --build build/wasm -j"$jobs"
+  if [ -d node_modules/esbuild ]; then node tools/build-web.mjs; fi  # the browser SDK bundle (build/web)
 }
 build_asan() {
   configure build/asan cmake -DSF_SANITIZE=ON -DSF_BUILD_BENCH=OFF

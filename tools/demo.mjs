@@ -1,9 +1,11 @@
 // The main job. With the Grocery Store Dataset present (../shared/data/grocery): build the
-// 81-product catalog from its images (embedded with the default model, cached, adapted and
-// calibrated), inspect it, and analyse a few held-out photos with detector + embedder.
+// catalog index from its images (71 of the 81 products; embedded with the default model,
+// cached, adapted and calibrated) and the sample video, analyse a few held-out photos from the
+// command line, then serve the in-browser demo (web/, http://127.0.0.1:$PORT/, default 8080)
+// until stopped. --no-serve stops after preparing; --synthetic needs no dataset or model.
 // Without it (or with --synthetic): a synthetic catalog with embeddings, built and searched.
 // Output goes to build/demo/.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -19,18 +21,46 @@ const cli = (...args) => {
 };
 
 const grocery = process.env.SHOPFRAME_GROCERY ?? join(root, '..', 'shared', 'data', 'grocery');
+const serve = !process.argv.includes('--no-serve');
 if (!process.argv.includes('--synthetic') && existsSync(join(grocery, 'classes.csv'))) {
-  const g = join(out, 'grocery');
-  const r = spawnSync(process.execPath, [join(root, 'tools', 'grocery.mjs'), '--data', grocery, '--out', g], { stdio: 'inherit' });
-  if (r.status !== 0) process.exit(r.status ?? 1);
-  const index = join(g, 'grocery.sfi');
-  cli('catalog', 'build', join(g, 'catalog.jsonl'), '-o', index);
-  cli('catalog', 'inspect', index);
+  const web = prepareWebDemo(grocery);
   const photos = ['Fruit/Apple/Granny-Smith/Granny-Smith_004.jpg', 'Packages/Milk/Arla-Standard-Milk/Arla-Standard-Milk_003.jpg',
     'Vegetables/Pepper/Red-Bell-Pepper/Red-Bell-Pepper_002.jpg'].map((p) => join(grocery, 'val', p)).filter(existsSync);
-  cli('analyze', ...photos, '--catalog', index);
-  console.log(`\ndemo files in ${g}`);
+  cli('analyze', ...photos, '--catalog', join(web, 'catalog.sfi'));
+  console.log(`\ndemo files in ${web}`);
+  if (serve) {
+    console.log('\nThe in-browser demo (Ctrl-C stops it):');
+    const r = spawnSync(process.execPath, [join(root, 'web', 'server.mjs')], { stdio: 'inherit' });
+    process.exit(r.status ?? 0);
+  }
   process.exit(0);
+}
+
+/**
+ * The in-browser demo's files in build/demo/web: the catalog index (grocery products minus 10
+ * held out to show abstention, built from iconic images + train photos, adapted, calibrated)
+ * and the sample video (val photos: web/sample-video.json) with its ground truth. Each step
+ * is skipped when its output is newer than its inputs.
+ */
+function prepareWebDemo(data) {
+  const g = join(out, 'grocery');
+  const web = join(out, 'web');
+  mkdirSync(web, { recursive: true });
+  const node = (...args) => {
+    const r = spawnSync(process.execPath, args, { stdio: 'inherit' });
+    if (r.status !== 0) process.exit(r.status ?? 1);
+  };
+  const stale = (output, ...inputs) => !existsSync(output) || inputs.some((i) => statSync(i).mtimeMs > statSync(output).mtimeMs);
+  node(join(root, 'tools', 'grocery.mjs'), '--data', data, '--out', g);
+  const index = join(web, 'catalog.sfi');
+  if (stale(index, join(g, 'catalog-open.jsonl'))) cli('catalog', 'build', join(g, 'catalog-open.jsonl'), '-o', index);
+  cli('catalog', 'inspect', index);
+  const spec = join(root, 'web', 'sample-video.json');
+  if (stale(join(web, 'sample.webm'), spec) || stale(join(web, 'sample.json'), spec)) {
+    node(join(root, 'tools', 'make-test-videos.mjs'), '--spec', spec, '--data', data, '--in-catalog', join(g, 'catalog-open.jsonl'),
+      '--out', web, '--codec', 'vp9');
+  }
+  return web;
 }
 
 // Deterministic products: 40 product families in 8 categories, 50 variants each.

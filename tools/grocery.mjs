@@ -8,7 +8,7 @@
 //   catalog-open.jsonl     the catalog without N products (default 10, every 8th class)
 //   queries-open.jsonl     val photos; the dropped products' photos expect null
 //   queries-open-{a,b}.jsonl  its two halves (alternate lines): calibrate on a, evaluate on b
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile as writeFileAlways } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -67,6 +67,12 @@ const queries = val.map((v) => ({ image: rel(v.path), expected: byClass.get(v.cl
 const openQueries = val.map((v) => ({ image: rel(v.path), expected: dropped.has(v.cls) ? null : byClass.get(v.cls).id, category: byClass.get(v.cls).category }));
 
 await mkdir(out, { recursive: true });
+// Unchanged files keep their mtime, so builds that depend on them stay up to date.
+async function writeFile(path, text) {
+  const old = await readFile(path, 'utf8').catch(() => null);
+  if (old !== text) await writeFileAlways(path, text);
+}
+
 await writeFile(join(out, 'catalog.jsonl'), jsonl(products.map(strip)));
 await writeFile(join(out, 'queries.jsonl'), jsonl(queries));
 await writeFile(join(out, 'catalog-open.jsonl'), jsonl(products.filter((p) => !dropped.has(p.cls)).map(strip)));

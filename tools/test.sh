@@ -22,3 +22,6 @@ echo "== JS tests" >&2
 node --test tests/js/
 echo "== Edge worker in a real workerd" >&2
 node --test tests/worker/
+echo "== In-browser demo in Debian chromium (playwright-core)" >&2
+node tools/demo.mjs --no-serve
+node --test tests/browser/

@@ -1,0 +1,81 @@
+// Type declarations for shopframe/web (js/web/index.mjs).
+import type { Suggestion, SimilarItem } from './element';
+
+export type { Suggestion, SimilarItem };
+
+/** A model for the worker: its manifest (URL, JSON text or object) and the ONNX file (URL or bytes). */
+export interface ModelRef {
+  manifest: string | object;
+  url?: string;
+  bytes?: ArrayBuffer | Uint8Array;
+}
+
+export interface AttachOptions {
+  /** The catalog index (.sfi): URL or bytes. It must have been built with the same embedder. */
+  index: string | ArrayBuffer | Uint8Array;
+  models: { embedder: ModelRef; detector?: ModelRef | null };
+  /** Samples per second of video at most (default 2). */
+  sampleFps?: number;
+  /** Fraction of one core the worker may keep busy (default 0.5): the sampling interval stretches to stay within it. */
+  cpuBudget?: number;
+  /** Frames larger than this on their long side are scaled down before analysis (default 640). */
+  maxSide?: number;
+  /** Matches fetched per region (default 10) and regions per frame (default 4). */
+  k?: number;
+  maxRegions?: number;
+  /** Tracker overrides (see js/video.mjs trackOptionsFrom). */
+  track?: Record<string, number>;
+  /** Called for every new or updated suggestion (also a 'suggestion' event on the session). */
+  onSuggestion?: (s: Suggestion) => void;
+  /** Maps a catalog image path (as stored in the index) to a URL for thumbnails. */
+  resolveImage?: (path: string, item: SimilarItem) => string;
+  /** Where the SDK files live (default: next to this module, as tools/build-web.mjs lays them out). */
+  workerUrl?: string;
+  wasmUrl?: string;
+  ortWasmPaths?: string | { wasm?: string; mjs?: string };
+}
+
+export interface StageStats {
+  frames: number;
+  skippedBusy: number;
+  skippedKnown: number;
+  errors: number;
+  /** How frames reached the worker: 'videoframe-copyto' (zero-copy into WASM memory), 'offscreen-canvas' or 'canvas'. */
+  grab: string | null;
+  /** Mean milliseconds per analysed frame: grab, preprocess, detect, embed, search, total (in the worker), roundtrip (page). */
+  mean_ms: Record<string, number>;
+  /** Sustained analysed frames per second (wall clock), or null before two frames. */
+  fps: number | null;
+}
+
+export interface FrameInfo {
+  t: number;
+  width: number;
+  height: number;
+  regions: { box: [number, number, number, number]; kind: string; label: string; top: { id: string; title: string; score: number } | null }[];
+  timings_ms: Record<string, number>;
+  grab: string;
+}
+
+export declare class ShopframeSession extends EventTarget {
+  readonly suggestions: Suggestion[];
+  readonly stats: StageStats;
+  readonly video: HTMLVideoElement;
+  readonly detached: boolean;
+  /** Sampling interval in use (s). */
+  readonly interval: number;
+  /** What the worker loaded. */
+  info: { vectors: number; calibrated: boolean; simd: string; embedder: string; detector: string | null };
+  /** Events: 'suggestion' (detail: Suggestion), 'frame' (detail: FrameInfo), 'error' (detail: ShopframeWebError). */
+  detach(): Promise<void>;
+}
+
+export declare class ShopframeWebError extends Error {
+  code: string;
+}
+
+/** True when this browser runs WebAssembly SIMD. */
+export declare function hasWasmSimd(): boolean;
+
+/** Starts the worker, loads the index and models, and follows the video. Rejects with ShopframeWebError ('unsupported' without SIMD). */
+export declare function attachShoppable(video: HTMLVideoElement, options: AttachOptions): Promise<ShopframeSession>;

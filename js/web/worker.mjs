@@ -1,0 +1,142 @@
+// The SDK's Web Worker: the WASM core, ONNX Runtime Web and the live analyser live here, so
+// the page's main thread only grabs frames. One frame is analysed at a time; the page sends
+// the next one only after the previous answer (back-pressure lives in js/web/index.mjs).
+//
+// Messages in:  { type: 'init', index, models, wasmUrl, ortWasmPaths, k, track, maxSide }
+//               { type: 'frame', seq, t, frame: VideoFrame | ImageBitmap | null, rgba, width, height }
+//               { type: 'seek' } | { type: 'close' }
+// Messages out: { type: 'ready', info } | { type: 'analysed', seq, t, events, regions, timings_ms, grab }
+//               { type: 'skipped', seq, reason } | { type: 'error', seq?, error: { code, message } } | { type: 'closed' }
+import { createEngine } from '../engine.mjs';
+import { createLiveAnalyzer } from '../live.mjs';
+import { simdName } from '../shopframe.mjs';
+
+let engine = null, live = null, maxSide = 640;
+let canvas = null, ctx = null;  // the fallback frame grabber (OffscreenCanvas)
+let copyToRgba = true;          // VideoFrame.copyTo({ format: 'RGBA' }) works until it throws once
+
+const now = () => performance.now();
+const errorOf = (e) => ({ code: e?.code ?? 'internal', message: String(e?.message ?? e) });
+
+async function fetchBytes(what, source) {
+  if (source instanceof ArrayBuffer) return new Uint8Array(source);
+  if (ArrayBuffer.isView(source)) return new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
+  if (typeof source !== 'string') throw Object.assign(new Error(`${what}: expected bytes or a URL`), { code: 'invalid_argument' });
+  const res = await fetch(source);
+  if (!res.ok) throw Object.assign(new Error(`${what}: GET ${source}: HTTP ${res.status}`), { code: 'io' });
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+async function loadModel(role, m) {
+  if (!m) return null;
+  const manifest = typeof m.manifest === 'string' && !m.manifest.trimStart().startsWith('{')
+    ? new TextDecoder().decode(await fetchBytes(`${role} manifest`, m.manifest))
+    : m.manifest;
+  return { manifest, bytes: await fetchBytes(`${role} model`, m.bytes ?? m.url), source: m.url ?? role };
+}
+
+async function init(msg) {
+  maxSide = msg.maxSide ?? 640;
+  const [index, embedder, detector] = await Promise.all([
+    fetchBytes('index', msg.index), loadModel('embedder', msg.models?.embedder), loadModel('detector', msg.models?.detector),
+  ]);
+  const coreOptions = { wasmUrl: msg.wasmUrl };
+  engine = await createEngine({
+    ...coreOptions, index, ortWasmPaths: msg.ortWasmPaths, numThreads: 1,
+    models: { embedder, detector }, maxRegions: msg.maxRegions,
+  });
+  live = await createLiveAnalyzer(engine, { ...coreOptions, k: msg.k, track: msg.track });
+  return {
+    vectors: engine.index.size, calibrated: engine.calibrated, simd: await simdName(coreOptions),
+    embedder: engine.vision.embedderInfo.name, detector: engine.vision.detectorInfo?.name ?? null,
+  };
+}
+
+/** Output size for a source frame: at most maxSide on the long side, never upscaled. */
+function targetSize(w, h) {
+  const s = Math.min(1, maxSide / Math.max(w, h));
+  return { width: Math.max(1, Math.round(w * s)), height: Math.max(1, Math.round(h * s)) };
+}
+
+function drawToRgba(source, width, height, view) {
+  if (!canvas || canvas.width !== width || canvas.height !== height) {
+    canvas = new OffscreenCanvas(width, height);
+    ctx = canvas.getContext('2d', { willReadFrequently: true });
+  }
+  ctx.drawImage(source, 0, 0, width, height);
+  view.set(ctx.getImageData(0, 0, width, height).data);
+}
+
+/**
+ * The frame's pixels into the engine's WASM frame buffer. A VideoFrame at the target size is
+ * copied straight into WASM memory with copyTo (converted to RGBA by the browser); a larger one,
+ * or a browser without RGBA conversion, goes through an OffscreenCanvas; the page's canvas
+ * fallback sends RGBA bytes.
+ */
+function grabber(msg) {
+  const { frame } = msg;
+  if (!frame) {
+    return { width: msg.width, height: msg.height, how: 'canvas', fill: (view) => view.set(new Uint8Array(msg.rgba)) };
+  }
+  const w = frame.displayWidth ?? frame.width, h = frame.displayHeight ?? frame.height;
+  const size = targetSize(w, h);
+  const isVideoFrame = typeof VideoFrame !== 'undefined' && frame instanceof VideoFrame;
+  if (isVideoFrame && copyToRgba && size.width === w && size.height === h && frame.visibleRect?.width === w) {
+    return {
+      ...size, how: 'videoframe-copyto',
+      fill: async (view) => {
+        try {
+          await frame.copyTo(view, { format: 'RGBA', colorSpace: 'srgb' });
+        } catch {
+          copyToRgba = false;  // no RGBA conversion in this browser: canvas from now on
+          drawToRgba(frame, size.width, size.height, view);
+        }
+      },
+    };
+  }
+  return { ...size, how: 'offscreen-canvas', fill: (view) => drawToRgba(frame, size.width, size.height, view) };
+}
+
+async function analyse(msg) {
+  const g = grabber(msg);
+  let grabMs = 0;
+  const { events, result } = await live.addFrame(msg.t, g.width, g.height, async (view) => {
+    const t0 = now();
+    await g.fill(view);
+    grabMs = now() - t0;
+  });
+  const tm = result.timings_ms;
+  return {
+    type: 'analysed', seq: msg.seq, t: msg.t, events, grab: g.how, width: g.width, height: g.height,
+    regions: result.regions.map(({ box, kind, label, matches }) => ({ box, kind, label, top: matches[0] ? { id: matches[0].id, title: matches[0].title, score: matches[0].score } : null })),
+    timings_ms: { grab: grabMs, preprocess: tm.preprocess, detect: tm.detect, embed: tm.embed, search: tm.search, total: tm.total },
+  };
+}
+
+async function close() {
+  live?.close();
+  await engine?.close();
+  live = engine = null;
+}
+
+let queue = Promise.resolve();  // messages are handled one at a time, in order
+self.onmessage = ({ data: msg }) => {
+  queue = queue.then(async () => {
+    try {
+      if (msg.type === 'init') self.postMessage({ type: 'ready', info: await init(msg) });
+      else if (msg.type === 'frame') {
+        if (!live) self.postMessage({ type: 'skipped', seq: msg.seq, reason: 'not ready' });
+        else self.postMessage(await analyse(msg));
+      } else if (msg.type === 'seek') live?.seek();
+      else if (msg.type === 'close') {
+        await close();
+        self.postMessage({ type: 'closed' });
+        self.close();
+      }
+    } catch (e) {
+      self.postMessage({ type: 'error', seq: msg.seq, error: errorOf(e) });
+    } finally {
+      msg.frame?.close?.();  // VideoFrames hold decoder memory until closed
+    }
+  });
+};

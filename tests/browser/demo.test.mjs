@@ -1,0 +1,214 @@
+// The in-browser demo in a real browser: Debian's chromium driven by playwright-core, the page
+// served by web/server.mjs. Needs the demo files (tools/demo.mjs --no-serve writes
+// build/demo/web: the grocery catalog index and the sample video with its ground truth) and
+// the SDK bundle (build/web). tools/test.sh prepares both.
+//
+//   node --test tests/browser/        CHROMIUM=/path/to/chrome to use another browser
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { chromium } from 'playwright-core';
+
+import { createDemoServer, repoMounts } from '../../web/server.mjs';
+import { buildIndexDetailed } from '../../js/shopframe.mjs';
+import { tinyEmbedder, writeManifest } from '../js/lib/tiny_onnx.mjs';
+
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
+const DEMO = join(REPO, 'build', 'demo', 'web');
+const SCREENSHOT = join(REPO, 'build', 'test-artifacts', 'demo.png');
+const EXECUTABLE = process.env.CHROMIUM ?? '/usr/bin/chromium';
+
+let server, base, browser, tinyDir;
+
+before(async () => {
+  for (const f of [join(DEMO, 'catalog.sfi'), join(DEMO, 'sample.webm'), join(DEMO, 'sample.json'), join(REPO, 'build', 'web', 'worker.mjs')]) {
+    assert.ok(existsSync(f), `${f} is missing: run tools/demo.sh --no-serve (or tools/test.sh) first`);
+  }
+  assert.ok(existsSync(EXECUTABLE), `${EXECUTABLE} is missing: apt-get install chromium (tools/setup.sh does)`);
+  tinyDir = await mkdtemp(join(tmpdir(), 'shopframe-browser-'));
+  await writeTinyAssets(tinyDir);
+  server = await createDemoServer({ mounts: [...await repoMounts(), { prefix: '/tiny/', dir: tinyDir }] });
+  base = `http://127.0.0.1:${server.address().port}`;
+  browser = await chromium.launch({ executablePath: EXECUTABLE, args: ['--autoplay-policy=no-user-gesture-required'] });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.close();
+  server?.closeAllConnections();
+  if (tinyDir) await rm(tinyDir, { recursive: true, force: true });
+});
+
+/** A page that fails the test on console errors and uncaught exceptions. */
+async function openPage(path, { context } = {}) {
+  const page = await (context ?? browser).newPage();
+  const problems = [];
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console.error: ${m.text()}`); });
+  page.on('pageerror', (e) => problems.push(`uncaught: ${e.message}`));
+  await page.goto(`${base}${path}`);
+  return { page, problems };
+}
+
+// A tiny embedder (8-d, 32x32, built here) and a matching uncalibrated index: enough to run
+// the worker's whole lifecycle quickly, 100 times.
+async function writeTinyAssets(dir) {
+  const bytes = tinyEmbedder({ size: 32, dim: 8 });
+  const { manifest } = await writeManifest(dir, { bytes, name: 'tiny-emb', size: 32, embeddingDim: 8 });
+  const n = 16;
+  const vectors = Float32Array.from({ length: n * 8 }, (_, i) => Math.sin(i * 1.7) + (i % 8 === i % 3 ? 1 : 0));
+  const items = Array.from({ length: n }, (_, i) => ({ id: `p${i}`, title: `Product ${i}`, category: 'Things', price: 1, currency: 'EUR' }));
+  const { bytes: index } = await buildIndexDetailed({ vectors, dim: 8, items, config: { embedder: { name: manifest.name, sha256: manifest.sha256, dim: 8 } } });
+  await writeFile(join(dir, 'tiny.sfi'), index);
+}
+
+// ----------------------------------------------------------------------------- the demo
+
+/** Does a suggestion name what a ground-truth segment shows? (the product, or its category) */
+function names(s, seg) {
+  if (seg.expected === null) return false;  // not in the catalog: any suggestion is wrong
+  return s.kind === 'item' ? s.id === seg.expected : seg.category === s.id || seg.category.startsWith(`${s.id}/`);
+}
+
+test('demo: the sample video gets the right suggestions in their time windows, none for products not in the catalog', async () => {
+  const truth = JSON.parse(readFileSync(join(DEMO, 'sample.json'), 'utf8'));
+  const { page, problems } = await openPage('/');
+  await page.waitForFunction(() => window.shopframeDemo?.ready || window.shopframeDemo?.error, null, { timeout: 180_000 });
+  assert.equal(await page.evaluate(() => window.shopframeDemo.error), null);
+  // Half speed: a 2-core machine then samples about 2 frames per second of video, as the
+  // node pipeline does (a sample costs ~0.3-0.5 s; the SDK keeps within its CPU budget).
+  const started = Date.now();
+  await page.evaluate(() => { const v = document.getElementById('player'); v.playbackRate = 0.5; return v.play(); });
+  await page.waitForFunction(() => document.getElementById('player').ended, null, { timeout: (2 * truth.duration + 60) * 1000 });
+  await page.waitForTimeout(1500);  // the last frame's answer
+  const { suggestions, stats } = await page.evaluate(() => {
+    const latest = new Map();
+    for (const s of window.shopframeDemo.suggestions) latest.set(s.key, s);
+    return { suggestions: [...latest.values()], stats: window.shopframeDemo.session.stats };
+  });
+  await page.screenshot({ path: SCREENSHOT, fullPage: true });
+  console.log(`screenshot: ${SCREENSHOT}`);
+  console.log(`played ${truth.duration} s in ${((Date.now() - started) / 1000).toFixed(1)} s; analysed ${stats.frames} frames, ` +
+    `${stats.fps?.toFixed(2)} frames/s sustained; frame grab ${stats.grab}; mean ms per frame: ` +
+    Object.entries(stats.mean_ms).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', '));
+  for (const s of suggestions) console.log(`  ${s.from.toFixed(2)}-${s.to.toFixed(2)} s  ${s.kind} ${s.id}  confidence ${s.confidence.toFixed(3)}`);
+
+  assert.ok(stats.frames >= truth.duration, `only ${stats.frames} frames analysed in ${truth.duration} s`);
+  assert.equal(stats.errors, 0);
+  // Every suggestion overlaps only segments showing what it names (so none during a product
+  // that is not in the catalog)...
+  for (const s of suggestions) {
+    const overlapped = truth.segments.filter((seg) => s.from < seg.to && s.to >= seg.from);
+    assert.ok(overlapped.length > 0, `suggestion ${s.id} at ${s.from}-${s.to} s is outside the video`);
+    for (const seg of overlapped) {
+      assert.ok(names(s, seg), `${s.kind} suggestion ${s.id} (${s.from.toFixed(2)}-${s.to.toFixed(2)} s) during ${seg.id} ` +
+        `(${seg.from}-${seg.to} s${seg.expected === null ? ', not in the catalog' : ''})`);
+    }
+  }
+  // ... and most products in the catalog get one (abstaining is allowed, guessing is not).
+  const products = truth.segments.filter((seg) => seg.expected !== null);
+  const found = products.filter((seg) => suggestions.some((s) => s.from < seg.to && s.to >= seg.from && names(s, seg)));
+  console.log(`products suggested: ${found.length}/${products.length} (${found.map((s) => s.id).join(', ')})`);
+  assert.ok(found.length * 2 >= products.length, `only ${found.length} of ${products.length} products got a suggestion`);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('demo: the chip is a keyboard-operable button that opens a panel of similar items', async () => {
+  const { page, problems } = await openPage('/');
+  await page.waitForFunction(() => window.shopframeDemo?.ready, null, { timeout: 180_000 });
+  // Play until the first chip appears (the first segment is a catalog product).
+  await page.evaluate(() => document.getElementById('player').play());
+  const chip = page.locator('shopframe-suggestions').locator('button[part~="chip"]');
+  await chip.waitFor({ state: 'visible', timeout: 60_000 });
+  await page.evaluate(() => document.getElementById('player').pause());
+  const heightBefore = await page.locator('shopframe-suggestions').evaluate((e) => e.getBoundingClientRect().height);
+  await chip.focus();
+  await page.keyboard.press('Enter');
+  const panel = page.locator('shopframe-suggestions').locator('[part~="panel"]');
+  await panel.waitFor({ state: 'visible' });
+  assert.equal(await chip.getAttribute('aria-expanded'), 'true');
+  const items = panel.locator('[part~="item"]');
+  assert.ok(await items.count() >= 1, 'the panel lists similar items');
+  const firstTitle = await items.first().innerText();
+  assert.ok(firstTitle.trim().length > 0);
+  // Opening the panel does not move the page below the element (no layout shift).
+  assert.equal(await page.locator('shopframe-suggestions').evaluate((e) => e.getBoundingClientRect().height), heightBefore);
+  await page.keyboard.press('Escape');
+  await panel.waitFor({ state: 'hidden' });
+  assert.equal(await chip.getAttribute('aria-expanded'), 'false');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('a browser without WebAssembly SIMD gets a clear message, not a broken page', async () => {
+  const context = await browser.newContext();
+  // Emulate a SIMD-less engine: validate() rejects modules using v128.
+  await context.addInitScript(() => {
+    const validate = WebAssembly.validate;
+    WebAssembly.validate = (bytes) => {
+      const b = new Uint8Array(bytes.buffer ?? bytes);
+      return b.includes(0x7b) && b.includes(0xfd) ? false : validate(bytes);
+    };
+  });
+  const { page, problems } = await openPage('/', { context });
+  await page.waitForFunction(() => window.shopframeDemo?.error, null, { timeout: 30_000 });
+  const status = await page.locator('#status').innerText();
+  assert.match(status, /does not support WebAssembly SIMD/);
+  assert.equal(await page.evaluate(() => window.shopframeDemo.ready), false);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('100 attach/detach cycles leave no workers behind and no memory growth', async () => {
+  const { page, problems } = await openPage('/');
+  await page.waitForFunction(() => window.shopframeDemo?.ready, null, { timeout: 180_000 });
+  await page.evaluate(() => window.shopframeDemo.session.detach());
+  const cdp = await page.context().newCDPSession(page);
+  const heap = async () => {
+    await cdp.send('HeapProfiler.collectGarbage');
+    return (await cdp.send('Runtime.getHeapUsage')).usedSize;
+  };
+  const cycles = async (n) => page.evaluate(async (count) => {
+    const { attachShoppable } = await import('/build/index.mjs');
+    const video = document.getElementById('player');
+    video.loop = true;  // frames keep coming however long the cycles take
+    await video.play();
+    let frames = 0;
+    for (let i = 0; i < count; ++i) {
+      const session = await attachShoppable(video, {
+        index: '/tiny/tiny.sfi', models: { embedder: { manifest: '/tiny/tiny-emb.json', url: '/tiny/tiny-emb.onnx' } }, sampleFps: 10,
+      });
+      await new Promise((resolve) => {
+        session.addEventListener('frame', () => { frames += 1; resolve(); }, { once: true });
+        setTimeout(resolve, 2000);
+      });
+      await session.detach();
+    }
+    video.pause();
+    video.loop = false;
+    return frames;
+  }, n);
+  const workersGone = async () => {  // live workers, once their 'close' events (which arrive late) are in
+    for (let i = 0; i < 50 && page.workers().length > 0; ++i) await page.waitForTimeout(100);
+    return page.workers().length;
+  };
+  const framesWarm = await cycles(10);
+  const workersAfterWarmup = await workersGone();
+  const heapWarm = await heap();
+  const frames = await cycles(100);
+  const workersAfter = await workersGone();
+  const heapAfter = await heap();
+  console.log(`100 cycles: ${frames} first frames analysed; main-thread heap ${(heapWarm / 1e6).toFixed(2)} MB after 10 warm-up cycles, ` +
+    `${(heapAfter / 1e6).toFixed(2)} MB after 100 more; live workers ${workersAfter}`);
+  assert.ok(framesWarm >= 8 && frames >= 90, `sessions analysed frames: ${framesWarm}/10, ${frames}/100`);
+  assert.equal(workersAfterWarmup, 0);
+  assert.equal(workersAfter, 0);
+  assert.ok(heapAfter - heapWarm < 2e6, `heap grew by ${((heapAfter - heapWarm) / 1e6).toFixed(2)} MB over 100 cycles`);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
