@@ -9,7 +9,7 @@
 //   // events: suggestions that are new or changed, { key, kind, id, title, from, to, ... }
 //   live.seek();      // playback jumped: end every track (times restart from the new position)
 //   live.close();
-import { initCore, throwCoreError } from './core.mjs';
+import { initCore, throwCoreError, ShopframeError } from './core.mjs';
 import { trackOptionsFrom } from './video.mjs';
 
 /** Items shown in a suggestion's panel. */
@@ -83,7 +83,10 @@ export class LiveAnalyzer {
    * sample started a new shot (options.cut, time going back, or a colour change: CUT_DISTANCE).
    */
   async addFrame(t, width, height, fill, options = {}) {
-    if (!Number.isFinite(t)) throw new TypeError(`frame time must be finite, got ${t}`);
+    if (!Number.isFinite(t)) throw new ShopframeError('invalid_argument', `frame time must be finite, got ${t}`);
+    if (typeof fill !== 'function' && fill?.length !== width * height * 4) {
+      throw new ShopframeError('invalid_argument', `frame at ${t} s: expected ${width * height * 4} RGBA bytes for ${width}x${height}, got ${fill?.length}`);
+    }
     const fillFn = typeof fill === 'function' ? fill : (view) => view.set(fill);
     let signature;
     const r = await this.#engine.analyzeFilled(width, height, async (view) => {
