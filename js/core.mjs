@@ -44,6 +44,20 @@ export function initCore(options = {}) {
 }
 
 
+/**
+ * A byte buffer in WASM memory, or a ShopframeError when it cannot be had: WASM memory is
+ * capped (2 GB, wasm/CMakeLists.txt) and must also hold everything else the core keeps.
+ */
+export function allocBuffer(core, size, what) {
+  if (!Number.isSafeInteger(size) || size < 0) throw new ShopframeError('invalid_argument', `${what}: bad size ${size}`);
+  const buffer = core.makeBuffer(size);
+  if (!buffer) {
+    throw new ShopframeError('out_of_memory', `${what}: ${size} bytes do not fit in WASM memory ` +
+      `(${Math.round(core.heapBytes() / 2 ** 20)} MiB in use, at most 2048 MiB)`);
+  }
+  return buffer;
+}
+
 export function throwCoreError(obj) {
   throw new ShopframeError(obj.errorCode() || 'internal', obj.errorMessage() || 'unknown error');
 }

@@ -6,7 +6,7 @@
 //   // [{ id, score, title, category, price, currency, url, image, item }]
 //   index.info();                                         // what `shopframe catalog inspect` shows
 //   index.close();                                        // frees WASM memory now (else on GC... never: call it)
-import { initCore, throwCoreError, ShopframeError } from './core.mjs';
+import { allocBuffer, initCore, throwCoreError, ShopframeError } from './core.mjs';
 
 export { initCore, ShopframeError };
 
@@ -23,7 +23,7 @@ export async function loadIndex(bytes, options = {}) {
   }
   let buffer = inPlaceBuffers.get(bytes);
   if (!buffer) {
-    buffer = core.makeBuffer(bytes.length);
+    buffer = allocBuffer(core, bytes.length, 'loadIndex');
     buffer.view().set(bytes);
   }
   inPlaceBuffers.delete(bytes);
@@ -41,7 +41,7 @@ const inPlaceBuffers = new WeakMap();
 /** A Uint8Array inside WASM memory; fill it (e.g. from a fetch stream) and pass it to loadIndex without a copy. */
 export async function allocIndexBuffer(size, options = {}) {
   const core = await initCore(options);
-  const buffer = core.makeBuffer(size);
+  const buffer = allocBuffer(core, size, 'allocIndexBuffer');
   const view = buffer.view();
   inPlaceBuffers.set(view, buffer);
   return view;

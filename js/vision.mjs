@@ -7,7 +7,7 @@
 //   const embeddings = await vision.embed(regions.length);
 import * as ort from 'onnxruntime-web';
 
-import { initCore, throwCoreError, ShopframeError } from './core.mjs';
+import { allocBuffer, initCore, throwCoreError, ShopframeError } from './core.mjs';
 
 let ortConfigured = false;
 function configureOrt(options) {
@@ -80,7 +80,7 @@ export class Vision {
   /** Decodes JPEG or PNG bytes into the frame; returns { width, height }. */
   decode(bytes, source = 'image') {
     const raw = this.#live();
-    const buf = this.#core.makeBuffer(bytes.length);
+    const buf = allocBuffer(this.#core, bytes.length, source);
     try {
       buf.view().set(bytes);
       if (!raw.decodeImage(buf, source)) throwCoreError(raw);

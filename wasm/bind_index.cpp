@@ -294,7 +294,12 @@ class index_builder {
   last_error err_;
 };
 
-std::shared_ptr<byte_buffer> make_buffer(size_t n) { return std::make_shared<byte_buffer>(n); }
+// Null when the bytes do not fit in WASM memory (js/core.mjs allocBuffer reports it).
+std::shared_ptr<byte_buffer> make_buffer(double n) {
+  if (!(n >= 0) || n > double(SIZE_MAX - 16)) return nullptr;
+  auto b = std::make_shared<byte_buffer>(size_t(n));
+  return b->ok() ? b : nullptr;
+}
 std::string simd_name() { return sf::kernels::active().name; }
 double heap_bytes() { return double(emscripten_get_heap_size()); }
 

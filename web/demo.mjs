@@ -11,6 +11,10 @@ const MODELS = {
 };
 const SAMPLE = { video: '/demo/sample.webm', index: '/demo/catalog.sfi', truth: '/demo/sample.json' };
 
+// ?sampleFps=&cpuBudget= override the sampling (bench/browser.mjs measures the ceiling with them).
+const params = new URLSearchParams(location.search);
+const SAMPLING = { sampleFps: Number(params.get('sampleFps') ?? 2), cpuBudget: Number(params.get('cpuBudget') ?? 0.6) };
+
 const $ = (id) => document.getElementById(id);
 const video = $('player');
 const demo = (window.shopframeDemo = { ready: false, error: null, suggestions: [], frames: 0, stats: null, session: null });
@@ -106,7 +110,7 @@ async function attach(index) {
   drawTimeline();
   status('Loading the engine…');
   try {
-    session = await attachShoppable(video, { index, models: MODELS, sampleFps: 2, cpuBudget: 0.6, onSuggestion, resolveImage });
+    session = await attachShoppable(video, { index, models: MODELS, ...SAMPLING, onSuggestion, resolveImage });
   } catch (e) {
     demo.error = `${e.code ?? 'error'}: ${e.message}`;
     status(`Cannot start: ${e.message}`, true);

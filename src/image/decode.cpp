@@ -2,6 +2,8 @@
 // Dimensions are read with stbi_info_from_memory and checked against the limits before
 // any pixel is decoded; STBI_MAX_DIMENSIONS bounds stb itself as a second line.
 #include <algorithm>
+#include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -15,6 +17,56 @@
 #define STBI_NO_LINEAR
 #define STBI_MAX_DIMENSIONS 16384
 #define STBI_ASSERT(x) ((void)0)  // never abort: stb checks its input separately
+
+// stb allocates through a per-decode byte budget derived from the header's dimensions: a PNG
+// whose zlib stream inflates far past what its IHDR declares (a decompression bomb: 305 KB
+// inflating to 300 MiB for a 1x1 image) fails as soon as it outgrows what such an image needs,
+// instead of taking the process's memory. The budget is per thread (decoding is synchronous).
+namespace sf::image::detail {
+struct alloc_budget {
+  size_t limit = SIZE_MAX;
+  size_t used = 0;
+  bool exceeded = false;
+};
+thread_local alloc_budget budget;
+struct alignas(16) block_header {
+  size_t size;
+};
+void* budget_malloc(size_t n) {
+  if (n > budget.limit || budget.used > budget.limit - n) {
+    budget.exceeded = true;
+    return nullptr;
+  }
+  auto* h = static_cast<block_header*>(std::malloc(sizeof(block_header) + n));
+  if (!h) return nullptr;
+  h->size = n;
+  budget.used += n;
+  return h + 1;
+}
+void budget_free(void* p) {
+  if (!p) return;
+  auto* h = static_cast<block_header*>(p) - 1;
+  budget.used -= std::min(budget.used, h->size);
+  std::free(h);
+}
+void* budget_realloc(void* p, size_t n) {
+  if (!p) return budget_malloc(n);
+  auto* h = static_cast<block_header*>(p) - 1;
+  const size_t old = h->size;
+  if (n > old && (n - old > budget.limit || budget.used > budget.limit - (n - old))) {
+    budget.exceeded = true;
+    return nullptr;
+  }
+  auto* q = static_cast<block_header*>(std::realloc(h, sizeof(block_header) + n));
+  if (!q) return nullptr;
+  budget.used = budget.used - std::min(budget.used, old) + n;
+  q->size = n;
+  return q + 1;
+}
+}  // namespace sf::image::detail
+#define STBI_MALLOC(n) sf::image::detail::budget_malloc(n)
+#define STBI_REALLOC(p, n) sf::image::detail::budget_realloc(p, n)
+#define STBI_FREE(p) sf::image::detail::budget_free(p)
 #if defined(__GNUC__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunused-function"
@@ -32,6 +84,23 @@ namespace sf::image {
 namespace {
 
 static_assert(STBI_MAX_DIMENSIONS == max_side, "stb's dimension cap follows the documented limit");
+
+// Sets the allocation budget for one stb call and restores "unlimited" afterwards. Bytes:
+// 16 MiB of slack + twice the encoded input (stb keeps the concatenated IDAT data) + 32 bytes
+// per pixel (16-bit RGBA needs 8 per pixel; stb holds the inflated rows, the unfiltered image
+// and the converted output at once).
+class scoped_budget {
+ public:
+  scoped_budget(size_t encoded, int64_t pixels) {
+    detail::budget = {};
+    detail::budget.limit = (size_t(16) << 20) + 2 * encoded + size_t(32) * size_t(std::max<int64_t>(pixels, 0));
+  }
+  ~scoped_budget() { detail::budget = {}; }
+  scoped_budget(const scoped_budget&) = delete;
+  scoped_budget& operator=(const scoped_budget&) = delete;
+  bool exceeded() const { return detail::budget.exceeded; }
+  size_t limit() const { return detail::budget.limit; }
+};
 
 image_codec sniff(const uint8_t* d, size_t n) {
   static const uint8_t png[8] = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A};
@@ -144,6 +213,7 @@ result<image_info> check(const uint8_t* data, size_t size, const decode_limits& 
     if (png != status::ok) return make_error(png, where + why);
   }
   int w = 0, h = 0, comp = 0;
+  const scoped_budget header_budget(size, 0);
   if (!stbi_info_from_memory(data, int(size), &w, &h, &comp)) {
     const std::string why = reason();
     const status s = size < 64 ? status::truncated : classify(why);
@@ -171,9 +241,17 @@ result<rgba_image> decode_rgba(const uint8_t* data, size_t size, const decode_li
   auto info = check(data, size, limits, "decode_rgba");
   if (!info) return info.err();
   int w = 0, h = 0, comp = 0;
+  const scoped_budget budget(size, int64_t(info.value().width) * info.value().height);
   stbi_uc* px = stbi_load_from_memory(data, int(size), &w, &h, &comp, 4);
   if (!px) {
     const std::string why = reason();
+    if (budget.exceeded()) {
+      return make_error(status::limit_exceeded,
+                        std::string("image::decode_rgba: ") + codec_name(info.value().codec) + " " +
+                            std::to_string(info.value().width) + "x" + std::to_string(info.value().height) +
+                            " needs more than " + std::to_string(budget.limit() >> 20) +
+                            " MiB to decode (its compressed data inflates past what the header declares)");
+    }
     return make_error(classify(why) == status::unsupported ? status::corrupt : classify(why),
                       std::string("image::decode_rgba: ") + codec_name(info.value().codec) + " " +
                           std::to_string(info.value().width) + "x" + std::to_string(info.value().height) +

@@ -114,6 +114,24 @@ test('demo: the sample video gets the right suggestions in their time windows, n
   const found = products.filter((seg) => suggestions.some((s) => s.from < seg.to && s.to >= seg.from && names(s, seg)));
   console.log(`products suggested: ${found.length}/${products.length} (${found.map((s) => s.id).join(', ')})`);
   assert.ok(found.length * 2 >= products.length, `only ${found.length} of ${products.length} products got a suggestion`);
+
+  // Replay: seeking back and playing again reuses what was analysed (known slots are skipped).
+  const replay = await page.evaluate(async () => {
+    const v = document.getElementById('player');
+    const before = window.shopframeDemo.session.stats;
+    v.currentTime = 0;
+    await new Promise((resolve) => v.addEventListener('seeked', resolve, { once: true }));
+    v.playbackRate = 1;
+    await v.play();
+    await new Promise((resolve) => setTimeout(resolve, 4000));
+    v.pause();
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const after = window.shopframeDemo.session.stats;
+    return { frames: after.frames - before.frames, known: after.skippedKnown - before.skippedKnown, t: v.currentTime };
+  });
+  console.log(`replay of 0-${replay.t.toFixed(1)} s: ${replay.frames} frames analysed again, ${replay.known} skipped as already analysed`);
+  assert.ok(replay.known >= 20, `replay skipped only ${replay.known} frames as known`);
+  assert.ok(replay.frames <= 4, `replay analysed ${replay.frames} frames again (of ~8 sample slots)`);
   assert.deepEqual(problems, []);
   await page.close();
 });

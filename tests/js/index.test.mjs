@@ -107,3 +107,16 @@ test('the same index searched in a loop does not grow memory', async () => {
   for (let i = 0; i < 100; ++i) await round();
   assert.equal(await coreMemoryBytes(), before);
 });
+
+test('an index larger than WASM memory can hold is an out_of_memory error, and the core keeps working', async () => {
+  // The build caps WASM memory at 2 GB (wasm/CMakeLists.txt, ABORTING_MALLOC=0): asking for
+  // 3 GB must fail cleanly instead of aborting the module.
+  await assert.rejects(allocIndexBuffer(3e9), (e) => e instanceof ShopframeError && e.code === 'out_of_memory' && /WASM memory/.test(e.message));
+  const bytes = await buildIndex({ vectors: Float32Array.from({ length: 64 * 8 }, (_, i) => Math.sin(i)), dim: 8 });
+  const index = await loadIndex(bytes);
+  try {
+    assert.equal(index.size, 64);
+  } finally {
+    index.close();
+  }
+});
