@@ -36,7 +36,85 @@ std::vector<uint8_t> read_file(const char* path) {
 
 std::vector<uint8_t> bytes(const uint8_t* p, size_t n) { return std::vector<uint8_t>(p, p + n); }
 
+// LSB-first bit writer for hand-made deflate streams.
+struct bit_writer {
+  std::vector<uint8_t> out;
+  int nbits = 0;
+  void put(uint32_t value, int count) {  // value's low bits first (deflate's header fields)
+    for (int i = 0; i < count; ++i) {
+      if (nbits % 8 == 0) out.push_back(0);
+      out.back() |= uint8_t(((value >> i) & 1) << (nbits % 8));
+      ++nbits;
+    }
+  }
+  void code(uint32_t huffman, int length) {  // Huffman codes go most significant bit first
+    for (int i = length - 1; i >= 0; --i) put((huffman >> i) & 1, 1);
+  }
+};
+
+uint32_t crc32(const uint8_t* p, size_t n) {
+  uint32_t c = 0xffffffffu;
+  for (size_t i = 0; i < n; ++i) {
+    c ^= p[i];
+    for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xedb88320u ^ (c >> 1) : c >> 1;
+  }
+  return c ^ 0xffffffffu;
+}
+
+void put_chunk(std::vector<uint8_t>& png, const char* type, const std::vector<uint8_t>& data) {
+  const uint32_t n = uint32_t(data.size());
+  for (int s = 24; s >= 0; s -= 8) png.push_back(uint8_t(n >> s));
+  const size_t start = png.size();
+  png.insert(png.end(), type, type + 4);
+  png.insert(png.end(), data.begin(), data.end());
+  const uint32_t c = crc32(png.data() + start, png.size() - start);
+  for (int s = 24; s >= 0; s -= 8) png.push_back(uint8_t(c >> s));
+}
+
+// A decompression bomb: a 1x1 RGBA PNG whose IDAT is one fixed-Huffman deflate block of a zero
+// byte followed by `copies` back-references of 258 bytes (13 bits each).
+std::vector<uint8_t> png_bomb(size_t copies) {
+  bit_writer z;
+  z.out = {0x78, 0x01};  // zlib header, no dictionary
+  z.nbits = 16;
+  z.put(1, 1);           // BFINAL
+  z.put(1, 2);           // BTYPE 01: fixed Huffman
+  z.code(0x30, 8);       // literal 0 (the row's filter byte)
+  for (size_t i = 0; i < copies; ++i) {
+    z.code(0xC5, 8);     // length code 285: 258 bytes
+    z.code(0, 5);        // distance code 0: distance 1
+  }
+  z.code(0, 7);          // end of block
+  for (int i = 0; i < 4; ++i) z.out.push_back(0);  // adler32 (stb does not check it)
+  std::vector<uint8_t> png = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A};
+  put_chunk(png, "IHDR", {0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0});
+  put_chunk(png, "IDAT", z.out);
+  put_chunk(png, "IEND", {});
+  return png;
+}
+
 }  // namespace
+
+TEST_CASE("decode refuses a PNG decompression bomb before it takes the memory", "[image]") {
+  // 1x1 pixel that inflates to ~64 MiB: over the budget for such an image (16 MiB + 2x input +
+  // 32 B/pixel), so stb's next buffer growth fails and the error says why.
+  const auto bomb = png_bomb((64u << 20) / 258);
+  REQUIRE(bomb.size() < 600 * 1024);
+  auto info = probe(bomb.data(), bomb.size());
+  REQUIRE(info.ok());
+  CHECK(info.value().width == 1);
+  auto r = decode_rgba(bomb.data(), bomb.size());
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.err().code == sf::status::limit_exceeded);
+  CHECK(r.err().message.find("inflates past") != std::string::npos);
+  // The same stream, short enough to be a plausible (if wasteful) image, still decodes: the
+  // budget is slack, not a tight fit.
+  const auto small = png_bomb(8);
+  auto ok = decode_rgba(small.data(), small.size());
+  REQUIRE(ok.ok());
+  CHECK(ok.value().width == 1);
+  CHECK(ok.value().pixels[3] == 0);
+}
 
 TEST_CASE("decode PNG", "[image]") {
   auto r = decode_rgba(kPngRgb5x3, sizeof kPngRgb5x3);
