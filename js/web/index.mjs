@@ -21,6 +21,21 @@
 
 const DEFAULTS = { sampleFps: 2, cpuBudget: 0.5, maxSide: 640, k: 10, maxRegions: 4 };
 
+// Compiled wasm modules by URL: compiled once per page, cloned into every session's worker.
+const compiled = new Map();
+function compileOnce(url) {
+  if (!compiled.has(url)) {
+    const p = (async () => {
+      const res = await fetch(url);
+      if (!res.ok) throw new ShopframeWebError('io', `GET ${url}: HTTP ${res.status}`);
+      return WebAssembly.compileStreaming ? WebAssembly.compileStreaming(res) : WebAssembly.compile(await res.arrayBuffer());
+    })();
+    p.catch(() => compiled.delete(url));  // a failure is not cached
+    compiled.set(url, p);
+  }
+  return compiled.get(url);
+}
+
 /** True when this browser runs WebAssembly SIMD (the core is built with -msimd128). */
 export function hasWasmSimd() {
   // (module (func (result v128) i32.const 0 i8x16.splat i8x16.popcnt))
@@ -229,15 +244,23 @@ export async function attachShoppable(video, options = {}) {
   const session = new ShopframeSession(video, worker, opts);
   const modelRef = (m) => m && { manifest: typeof m.manifest === 'string' && !m.manifest.trimStart().startsWith('{') ? base(m.manifest) : m.manifest,
     url: base(m.url), bytes: m.bytes };
+  const wasmUrl = base(opts.wasmUrl) ?? new URL('./shopframe_core.wasm', workerUrl).href;
+  const ortWasmUrl = typeof opts.ortWasmPaths === 'object' && opts.ortWasmPaths?.wasm ? base(opts.ortWasmPaths.wasm)
+    : typeof opts.ortWasmPaths === 'string' ? `${base(opts.ortWasmPaths)}ort-wasm-simd-threaded.wasm`
+      : new URL('./ort-wasm-simd-threaded.wasm', workerUrl).href;
+  let coreModule, ortModule;
+  try {
+    [coreModule, ortModule] = await Promise.all([compileOnce(wasmUrl), compileOnce(ortWasmUrl)]);
+  } catch (e) {
+    worker.terminate();
+    throw e instanceof ShopframeWebError ? e : new ShopframeWebError('io', `loading the engine's WebAssembly: ${e.message}`);
+  }
   const init = {
-    type: 'init', index: typeof opts.index === 'string' ? base(opts.index) : opts.index,
+    type: 'init', index: typeof opts.index === 'string' ? base(opts.index) : opts.index, coreModule, ortModule,
     models: { embedder: modelRef(opts.models.embedder), detector: modelRef(opts.models.detector) },
-    // build/web/ (tools/build-web.mjs) holds both wasm files next to the worker bundle.
-    wasmUrl: base(opts.wasmUrl) ?? new URL('./shopframe_core.wasm', workerUrl).href,
-    // Only the .wasm location: the worker bundle carries ORT's loader (a prefix string would make
-    // ORT import its separate .mjs loader instead).
-    ortWasmPaths: typeof opts.ortWasmPaths === 'string' ? base(opts.ortWasmPaths)
-      : opts.ortWasmPaths ?? { wasm: new URL('./ort-wasm-simd-threaded.wasm', workerUrl).href },
+    // build/web/ (tools/build-web.mjs) holds both wasm files next to the worker bundle; the
+    // worker uses the compiled modules, the URLs only name them in errors.
+    wasmUrl, ortWasmPaths: { wasm: ortWasmUrl },
     k: opts.k, maxRegions: opts.maxRegions, track: opts.track, maxSide: opts.maxSide,
   };
   try {

@@ -9,6 +9,7 @@
 //               { type: 'skipped', seq, reason } | { type: 'error', seq?, error: { code, message } } | { type: 'closed' }
 import { createEngine } from '../engine.mjs';
 import { createLiveAnalyzer } from '../live.mjs';
+import { withPrecompiledOrtWasm } from '../ort_wasm.mjs';
 import { simdName } from '../shopframe.mjs';
 
 let engine = null, live = null, maxSide = 640;
@@ -40,11 +41,14 @@ async function init(msg) {
   const [index, embedder, detector] = await Promise.all([
     fetchBytes('index', msg.index), loadModel('embedder', msg.models?.embedder), loadModel('detector', msg.models?.detector),
   ]);
-  const coreOptions = { wasmUrl: msg.wasmUrl };
-  engine = await createEngine({
-    ...coreOptions, index, ortWasmPaths: msg.ortWasmPaths, numThreads: 1,
+  // The page compiles both wasm files once and sends the modules (js/web/index.mjs): a new
+  // session then skips fetching and compiling 14 MB of ORT.
+  const coreOptions = msg.coreModule ? { wasmModule: msg.coreModule } : { wasmUrl: msg.wasmUrl };
+  const create = () => createEngine({
+    ...coreOptions, index, ortWasmPaths: msg.ortModule ? undefined : msg.ortWasmPaths, numThreads: 1,
     models: { embedder, detector }, maxRegions: msg.maxRegions,
   });
+  engine = msg.ortModule ? await withPrecompiledOrtWasm(msg.ortModule, create) : await create();
   live = await createLiveAnalyzer(engine, { ...coreOptions, k: msg.k, track: msg.track });
   return {
     vectors: engine.index.size, calibrated: engine.calibrated, simd: await simdName(coreOptions),
