@@ -124,7 +124,9 @@ async function calibrateOnHoldout({ vectors, dim, items, labels, images, adapt, 
 /**
  * @param {{ catalogPath: string, text?: string, quantizer?: string, skipBad?: boolean, adapt?: boolean|'auto',
  *           calibrate?: boolean, maxFalseRate?: number, cacheDir?: string, embedder?: string,
- *           onProgress?: (p: {stage, done, total}) => void }} options
+ *           onProgress?: (p: {stage, done, total}) => void,
+ *           onWarning?: (message: string) => void }} options  onWarning: e.g. a damaged embedding
+ *           cache (default: a line on stderr)
  */
 export async function buildImageCatalog(options) {
   const source = options.catalogPath;
@@ -135,6 +137,10 @@ export async function buildImageCatalog(options) {
   const vision = await createVision({ embedder: { manifest: model.manifestText, bytes: model.bytes, source: model.path }, detector: null });
   const dim = vision.embeddingDim;
   const cache = await EmbeddingCache.open(options.cacheDir, model.manifest.sha256, dim);
+  if (cache.problem) {
+    const warn = options.onWarning ?? ((m) => process.stderr.write(`shopframe: warning: ${m}\n`));
+    warn(`embedding cache ${cache.problem}; not used: the images are embedded again and the cache rewritten`);
+  }
   const baseDir = dirname(resolve(source));
   const rows = [], items = [], labels = [], images = [];  // per vector: product label, source image ordinal
   const totalImages = products.reduce((s, p) => s + (p.embedding ? 1 : p.images.length), 0);
