@@ -175,7 +175,9 @@ export class ShopframeSession extends EventTarget {
       this.#inFlight = null;
       const wall = f ? performance.now() - f.sentAt : msg.timings_ms.total;
       this.#stats.add(msg, wall);
-      this.#costMs = wall;
+      // The budget follows a moving average of the cost; the first frame (ORT's warm-up, often
+      // several times slower) is left out so it cannot stall sampling.
+      if (this.#stats.frames > 1) this.#costMs = this.#costMs ? 0.7 * this.#costMs + 0.3 * wall : wall;
       this.#nextWall = performance.now() + Math.max(0, this.interval * 1000 - wall);
       if (f && !f.stale) this.#analysed.add(f.slot);
       const resolveImage = this.#options.resolveImage;

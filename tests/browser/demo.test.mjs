@@ -163,6 +163,32 @@ test('demo: the chip is a keyboard-operable button that opens a panel of similar
   await page.close();
 });
 
+test('sampling adapts: with cpuBudget 0.25 the worker stays within a quarter of one core', async () => {
+  const { page, problems } = await openPage('/?sampleFps=30&cpuBudget=0.25');
+  await page.waitForFunction(() => window.shopframeDemo?.ready, null, { timeout: 180_000 });
+  // Steady state: the first frame (ORT's warm-up, several times slower) is left out.
+  const r = await page.evaluate(async () => {
+    const v = document.getElementById('player');
+    const s = window.shopframeDemo.session;
+    const busyMs = () => s.stats.mean_ms.roundtrip * s.stats.frames;
+    await v.play();
+    await new Promise((resolve) => { const check = () => (s.stats.frames >= 2 ? resolve() : setTimeout(check, 50)); check(); });
+    const f0 = s.stats.frames, b0 = busyMs(), t0 = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, 15_000));
+    v.pause();
+    const frames = s.stats.frames - f0;
+    return { wall: performance.now() - t0, frames, cost: (busyMs() - b0) / Math.max(1, frames), interval: s.interval };
+  });
+  const busy = (r.frames * r.cost) / r.wall;
+  console.log(`cpuBudget 0.25: ${r.frames} frames in ${(r.wall / 1000).toFixed(1)} s at ${r.cost.toFixed(0)} ms each: ` +
+    `worker busy ${(100 * busy).toFixed(0)}% of the time; sampling interval ${r.interval.toFixed(2)} s`);
+  assert.ok(r.frames >= 2, `${r.frames} frames`);
+  assert.ok(busy <= 0.25 * 1.3 + 0.05, `worker busy ${busy.toFixed(2)} of the time with a 0.25 budget`);
+  assert.ok(r.interval >= (r.cost / 1000 / 0.25) * 0.5, `interval ${r.interval} s for a ${r.cost} ms frame`);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 test('a browser without WebAssembly SIMD gets a clear message, not a broken page', async () => {
   const context = await browser.newContext();
   // Emulate a SIMD-less engine: validate() rejects modules using v128.
