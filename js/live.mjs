@@ -52,7 +52,7 @@ export function signatureDistance(a, b) {
 const publicHit = ({ id, title, category, price, currency, url, image, score }) =>
   ({ id, title, category, price: Number.isFinite(price) ? price : null, currency: currency ?? '', url: url ?? '', image: image ?? '', score });
 
-const publicSuggestion = ({ epoch, fresh, ...s }) => ({ ...s, similar: s.similar.slice() });  // eslint-disable-line no-unused-vars
+const publicSuggestion = ({ epoch, fresh, query, ...s }) => ({ ...s, similar: s.similar.slice() });  // eslint-disable-line no-unused-vars
 
 export class LiveAnalyzer {
   #engine; #tracker; #k;
@@ -108,8 +108,9 @@ export class LiveAnalyzer {
     if (cut) this.#endTracks();
     if (!this.#tracker.addSample(t, cut, regions)) throwCoreError(this.#tracker);
     this.#lastT = t;
+    const events = this.#update(r.top, r.regions);
     for (const g of r.regions) delete g.embedding;  // callers get boxes and matches, not 1280 floats each
-    return { events: this.#update(r.top), cut, result: r };
+    return { events, cut, result: r };
   }
 
   /** Playback jumped (seek or loop): every track ends here; later times may be earlier. */
@@ -126,7 +127,7 @@ export class LiveAnalyzer {
   }
 
   // The tracker's live decisions -> new or changed suggestions.
-  #update(top) {
+  #update(top, regions) {
     const changed = new Set();
     for (const d of this.#tracker.active()) {
       const id = d.kind === 'item' ? this.#itemMeta[d.id].id : this.#categoryNames[d.id];
@@ -134,7 +135,7 @@ export class LiveAnalyzer {
       if (!s || s.kind !== d.kind || s.id !== id) {
         s = this.#all.find((o) => o.epoch === this.#epoch && o.kind === d.kind && o.id === id && d.from <= o.to + MERGE_GAP);
         if (!s) {
-          s = this.#create(d, id, top);
+          s = this.#create(d, id, top, regions);
           this.#all.push(s);
         }
         this.#open.set(d.track, s);
@@ -154,7 +155,7 @@ export class LiveAnalyzer {
     return [...changed].map(publicSuggestion);
   }
 
-  #create(d, id, top) {
+  #create(d, id, top, regions) {
     const key = `${this.#epoch}:${d.track}:${d.kind}:${id}`;  // first track: unique within the session
     let similar;
     if (d.kind === 'item') {
@@ -164,12 +165,29 @@ export class LiveAnalyzer {
       similar = top.filter((h) => h.category === id || h.category?.startsWith(`${id}/`));
     }
     const title = d.kind === 'item' ? this.#itemMeta[d.id].title : `Similar: ${id.split('/').pop()}`;
+    // What a larger catalog elsewhere (the edge worker's /v1/match) would be asked for more
+    // items like this: the embedding of the region that matched it best, and its category.
+    const category = d.kind === 'item' ? this.#itemMeta[d.id].category : id;
+    const inCategory = (m) => (d.kind === 'item' ? m.id === id : m.category === id || m.category?.startsWith(`${id}/`));
+    let best = null, bestScore = -Infinity;
+    for (const g of regions) {
+      const m = g.matches.find(inCategory);
+      if (m && m.score > bestScore && g.embedding) [best, bestScore] = [g.embedding, m.score];
+    }
     return {
-      epoch: this.#epoch, fresh: true,
+      epoch: this.#epoch, fresh: true, query: best ? { embedding: Float32Array.from(best), category: category ?? '' } : null,
       key, kind: d.kind, id, title, from: d.from, to: d.to, confidence: d.confidence, samples: d.samples,
       bestScore: d.bestScore, t: d.bestT, box: d.bestBox,
       similar: similar.slice(0, SIMILAR_ITEMS).map(publicHit),
     };
+  }
+
+  /**
+   * For suggestion `key`: { embedding (raw model features of its best region), category }, to
+   * ask a larger catalog for more similar items; null when unknown.
+   */
+  queryFor(key) {
+    return this.#all.find((s) => s.key === key)?.query ?? null;
   }
 
   close() {

@@ -27,6 +27,13 @@ export interface AttachOptions {
   track?: Record<string, number>;
   /** Called for every new or updated suggestion (also a 'suggestion' event on the session). */
   onSuggestion?: (s: Suggestion) => void;
+  /**
+   * The edge worker serving the full catalog (deploy/): each new suggestion's best-region
+   * embedding (never a frame) goes to POST {url}/v1/match, and the items it returns beyond the
+   * on-device shard are appended to `similar` (marked source: 'edge'; the suggestion event
+   * fires again). Decisions stay on the device.
+   */
+  edge?: { url: string; k?: number };
   /** Maps a catalog image path (as stored in the index) to a URL for thumbnails. */
   resolveImage?: (path: string, item: SimilarItem) => string;
   /** Where the SDK files live (default: next to this module, as tools/build-web.mjs lays them out). */

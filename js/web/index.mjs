@@ -189,6 +189,20 @@ export class ShopframeSession extends EventTarget {
         this.#video.dispatchEvent(new CustomEvent('shopframe-suggestion', { detail: s }));
       }
       this.#emit('frame', { t: msg.t, regions: msg.regions, width: msg.width, height: msg.height, timings_ms: msg.timings_ms, grab: msg.grab });
+    } else if (msg.type === 'similar') {
+      // The edge's items beyond the on-device shard: appended after the shard's own.
+      const s = this.#known.get(msg.key);
+      if (!s) return;
+      const have = new Set(s.similar.map((h) => h.id));
+      const resolveImage = this.#options.resolveImage;
+      const extra = msg.similar.filter((h) => !have.has(h.id))
+        .map((h) => (resolveImage && h.image ? { ...h, image: resolveImage(h.image, h) } : h));
+      if (!extra.length) return;
+      const updated = { ...s, similar: [...s.similar, ...extra] };
+      this.#known.set(s.key, updated);
+      this.#options.onSuggestion?.(updated);
+      this.#emit('suggestion', updated);
+      this.#video.dispatchEvent(new CustomEvent('shopframe-suggestion', { detail: updated }));
     } else if (msg.type === 'skipped') {
       this.#inFlight = null;
     } else if (msg.type === 'error') {
@@ -264,6 +278,7 @@ export async function attachShoppable(video, options = {}) {
     // worker uses the compiled modules, the URLs only name them in errors.
     wasmUrl, ortWasmPaths: { wasm: ortWasmUrl },
     k: opts.k, maxRegions: opts.maxRegions, track: opts.track, maxSide: opts.maxSide,
+    edge: opts.edge?.url ? { url: base(opts.edge.url), k: opts.edge.k } : null,
   };
   try {
     const info = await new Promise((resolve, reject) => {

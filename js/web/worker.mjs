@@ -12,7 +12,8 @@ import { createLiveAnalyzer } from '../live.mjs';
 import { withPrecompiledOrtWasm } from '../ort_wasm.mjs';
 import { simdName } from '../shopframe.mjs';
 
-let engine = null, live = null, maxSide = 640;
+let engine = null, live = null, maxSide = 640, edge = null;
+const askedEdge = new Set();    // suggestion keys whose similar items were asked of the edge
 let canvas = null, ctx = null;  // the fallback frame grabber (OffscreenCanvas)
 let copyToRgba = true;          // VideoFrame.copyTo({ format: 'RGBA' }) works until it throws once
 
@@ -38,6 +39,7 @@ async function loadModel(role, m) {
 
 async function init(msg) {
   maxSide = msg.maxSide ?? 640;
+  edge = msg.edge?.url ? { url: msg.edge.url.replace(/\/+$/, ''), k: msg.edge.k ?? 12 } : null;
   const [index, embedder, detector] = await Promise.all([
     fetchBytes('index', msg.index), loadModel('embedder', msg.models?.embedder), loadModel('detector', msg.models?.detector),
   ]);
@@ -117,6 +119,30 @@ async function analyse(msg) {
   };
 }
 
+/**
+ * More items like a new suggestion from the full catalog behind the edge worker (issue 6's
+ * POST /v1/match): only the embedding of the region that matched leaves the device, never a
+ * frame. Decisions stay on the device (the shard's calibrated thresholds); the edge only
+ * lengthens the list of similar items. Failures are reported, never fatal.
+ */
+async function askEdge(key) {
+  const q = live?.queryFor(key);
+  if (!q) return;
+  try {
+    const res = await fetch(`${edge.url}/v1/match`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ embedding: Array.from(q.embedding), k: edge.k, category: q.category, distinct: true }),
+    });
+    const body = await res.json().catch(() => null);
+    if (!res.ok) throw new Error(body?.error?.message ?? `HTTP ${res.status}`);
+    const hits = (body?.results?.[0] ?? []).map(({ id, title, category, price, currency, url, image, score }) =>
+      ({ id, title, category, price: Number.isFinite(price) ? price : null, currency: currency ?? '', url: url ?? '', image: image ?? '', score, source: 'edge' }));
+    self.postMessage({ type: 'similar', key, similar: hits });
+  } catch (e) {
+    self.postMessage({ type: 'error', error: { code: 'edge', message: `edge ${edge.url}/v1/match: ${e.message}` } });
+  }
+}
+
 async function close() {
   live?.close();
   await engine?.close();
@@ -130,7 +156,16 @@ self.onmessage = ({ data: msg }) => {
       if (msg.type === 'init') self.postMessage({ type: 'ready', info: await init(msg) });
       else if (msg.type === 'frame') {
         if (!live) self.postMessage({ type: 'skipped', seq: msg.seq, reason: 'not ready' });
-        else self.postMessage(await analyse(msg));
+        else {
+          const out = await analyse(msg);
+          self.postMessage(out);
+          for (const s of out.events) {
+            if (edge && !askedEdge.has(s.key)) {
+              askedEdge.add(s.key);
+              askEdge(s.key);  // not awaited: frames keep flowing while the edge answers
+            }
+          }
+        }
       } else if (msg.type === 'seek') live?.seek();
       else if (msg.type === 'close') {
         await close();

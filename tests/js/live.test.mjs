@@ -89,6 +89,11 @@ test('a product on screen for two samples becomes one item suggestion whose rang
     assert.equal(s.similar[0].url, 'https://shop.example/red-mug');
     assert.equal(s.similar[0].price, 5);
     assert.equal('embedding' in second.result.regions[0], false, 'callers do not get raw embeddings');
+    assert.equal('query' in s, false);
+    const q = live.queryFor(s.key);
+    assert.equal(q.category, 'Home/Mugs');
+    assert.equal(q.embedding.length, DIM, 'the best region\'s raw embedding, for a larger catalog elsewhere');
+    assert.equal(live.queryFor('no-such-key'), null);
 
     const third = await frame(live, 1.0, PRODUCTS[0].rgb);
     assert.equal(third.events.length, 1);
