@@ -173,13 +173,16 @@ const capnpString = (s) => `"${String(s).replace(/[\\"]/g, (c) => `\\${c}`).repl
  * embedded relative to `configDir`, where the config must be written.
  * @param {{ modules: object[], configDir: string, compat?: { date: string, flags: string[] },
  *           services?: { name: string, address: string, modules?: object[],
- *                        bindings?: { name: string, text?: string, dataPath?: string }[] }[] }} options
- *   a service's `modules` (default: `modules`) come from collectModules.
+ *                        bindings?: { name: string, text?: string, dataPath?: string, fromEnvironment?: string }[] }[] }} options
+ *   a service's `modules` (default: `modules`) come from collectModules; a `fromEnvironment`
+ *   binding takes workerd's environment variable of that name (null when unset), so secrets
+ *   stay out of the config file.
  */
 export function workerdConfig({ modules, configDir, services = [{ name: 'shopframe', address: '127.0.0.1:8787' }], compat = wranglerConfig() }) {
   const embed = (path) => `embed ${capnpString(posix(relative(configDir, path)))}`;
   const moduleList = (list) => list.map((m) => `  (name = ${capnpString(m.name)}, ${m.type} = ${m.source !== undefined ? capnpString(m.source) : embed(m.path)}),`);
-  const binding = (b) => `(name = ${capnpString(b.name)}, ${b.dataPath ? `data = ${embed(b.dataPath)}` : `text = ${capnpString(b.text)}`})`;
+  const binding = (b) => `(name = ${capnpString(b.name)}, ${b.dataPath ? `data = ${embed(b.dataPath)}`
+    : b.fromEnvironment ? `fromEnvironment = ${capnpString(b.fromEnvironment)}` : `text = ${capnpString(b.text)}`})`;
   const ident = (prefix, name) => `${prefix}${name.replace(/[^A-Za-z0-9]/g, '')}`;  // capnp names: camelCase, no '_'
   const lists = [...new Set([modules, ...services.map((s) => s.modules ?? modules)])];
   const listName = (l) => `modules${lists.indexOf(l) || ''}`;
@@ -205,15 +208,34 @@ export function workerdConfig({ modules, configDir, services = [{ name: 'shopfra
   ].join('\n');
 }
 
+/**
+ * What the worker uploads: each module's bytes and gzip (level 6) size, largest first.
+ * Cloudflare's script size limits apply to the compressed upload; the sum of the modules'
+ * gzip sizes stands in for it here (wrangler, which would report it, is not installed).
+ */
+export function bundleSize(modules) {
+  let raw = 0, gz = 0;
+  const sizes = modules.map((m) => {
+    const bytes = m.source !== undefined ? Buffer.from(m.source) : readFileSync(m.path);
+    const z = gzipSync(bytes, { level: 6 }).length;
+    raw += bytes.length;
+    gz += z;
+    return { name: m.name, bytes: bytes.length, z };
+  }).sort((a, b) => b.z - a.z);
+  return { raw, gz, sizes };
+}
+
 // ------------------------------------------------------------------------- CLI
 
-async function resolveModelArg(arg, role) {
+/** A model for --analyze: a registry name or a manifest path, resolved and verified (js/models.mjs). */
+export async function resolveModelArg(arg, role) {
   const { resolveModel } = await import('../js/models.mjs');
   const r = await resolveModel(arg);
   return { manifest: r.manifest, manifestText: r.manifestText ?? JSON.stringify(r.manifest), bytes: r.bytes, source: r.manifest.name, path: r.path, role };
 }
 
-async function checkCatalog(bytes, analyze) {
+/** Opens the index (checksums verified) and, with `analyze`, checks it was built with that embedder. */
+export async function checkCatalog(bytes, analyze) {
   const { loadIndex } = await import('../js/shopframe.mjs');
   const index = await loadIndex(bytes);  // validates the file and its checksums
   try {
@@ -261,14 +283,7 @@ async function main(argv) {
   const modules = collectModules({ dist: out });
   const config = workerdConfig({ modules, configDir: out, services: [{ name: 'shopframe', address: values.address }] });
   await writeFile(join(out, 'workerd.capnp'), config);
-  let raw = 0, gz = 0;
-  const sizes = modules.map((m) => {
-    const bytes = m.source !== undefined ? Buffer.from(m.source) : readFileSync(m.path);
-    const z = gzipSync(bytes, { level: 6 }).length;
-    raw += bytes.length;
-    gz += z;
-    return { name: m.name, z };
-  }).sort((a, b) => b.z - a.z);
+  const { raw, gz, sizes } = bundleSize(modules);
   const mb = (n) => `${(n / 1e6).toFixed(1)} MB`;
   console.log(`wrote ${relative(process.cwd(), out) || '.'}/: assets.mjs, workerd.capnp; ${modules.length} modules, ${mb(raw)} (${mb(gz)} gzipped)`);
   console.log(`  largest (gzipped): ${sizes.slice(0, 4).map((x) => `${x.name} ${mb(x.z)}`).join(', ')}`);

@@ -6,8 +6,8 @@
 //            top: [hit...], suggestion: { id, kind, confidence } | null, timings_ms }
 //   where a hit is { id, score, title, category, price, currency, url, image } as in /v1/match.
 //
-// The engine (ONNX Runtime Web + models) is created on the first request of an isolate and
-// reused; requests run one at a time through it (it holds one frame).
+// The models (ONNX Runtime Web sessions) are loaded on the first request of an isolate and
+// reused across catalog swaps; requests run one at a time through them (one frame buffer).
 import { HttpError, badRequest, queryValue, readBody, readQuery, requireMediaType } from './http.mjs';
 import { publicHit } from './match.mjs';
 
@@ -66,32 +66,67 @@ function parseOptions(url) {
   return { k: int('k', 1, ANALYZE_LIMITS.k, 5), maxRegions: int('maxRegions', 1, ANALYZE_LIMITS.maxRegions, 4), category: q.category || undefined };
 }
 
-/** Per-isolate engine state: created once, used one request at a time. */
+/**
+ * Why an index cannot serve /v1/analyze with this embedder (its vectors would not be comparable),
+ * or null: the dimension must match, and the embedder's sha256 when the index records one.
+ * @param {string} manifestText the embedder's manifest (JSON)
+ */
+export function embedderMismatch(index, manifestText) {
+  const have = JSON.parse(manifestText);
+  const want = index.config()?.embedder;
+  if (index.dim === have.embedding_dim && !(want?.sha256 && want.sha256 !== have.sha256)) return null;
+  return `the index was built with embedder ${want?.name ?? '?'} (${index.dim}-d); /v1/analyze here embeds with ${have.name} (${have.embedding_dim}-d)`;
+}
+
+/**
+ * Per-isolate vision state: the models are loaded once (ORT sessions and the frame buffer), and
+ * each catalog index gets a light engine over them, so a catalog swap reloads no model. All
+ * requests go through the one frame buffer, so they run one at a time.
+ */
 export class AnalyzeService {
-  #setup; #engine = null; #queue = Promise.resolve();
+  #setup; #embedderManifest; #engineFor = null; #engines = new WeakMap(); #queue = Promise.resolve();
 
-  /** @param {() => Promise<object>} setup creates the engine (see ort_engine.mjs) */
-  constructor(setup) { this.#setup = setup; }
-
-  #engineOnce() {
-    if (!this.#engine) {
-      this.#engine = this.#setup();
-      this.#engine.catch(() => { this.#engine = null; });
-    }
-    return this.#engine;
+  /**
+   * @param {() => Promise<(index) => object>} setup loads the models; resolves to a function
+   *   making an engine for an index (see ort_engine.mjs)
+   * @param {string} embedderManifest
+   */
+  constructor(setup, embedderManifest) {
+    this.#setup = setup;
+    this.#embedderManifest = embedderManifest;
   }
 
-  async handle(request, url) {
+  #setupOnce() {
+    if (!this.#engineFor) {
+      this.#engineFor = this.#setup();
+      this.#engineFor.catch(() => { this.#engineFor = null; });
+    }
+    return this.#engineFor;
+  }
+
+  async #engine(index) {
+    let engine = this.#engines.get(index);
+    if (engine) return engine;
+    const mismatch = embedderMismatch(index, this.#embedderManifest);
+    if (mismatch) throw new HttpError(503, 'unavailable', `/v1/analyze cannot use this catalog: ${mismatch}`);
+    let engineFor;
+    try {
+      engineFor = await this.#setupOnce();
+    } catch (e) {
+      throw new HttpError(503, 'unavailable', `the vision engine could not start: ${e?.message ?? e}`);
+    }
+    engine = this.#engines.get(index) ?? engineFor(index);
+    this.#engines.set(index, engine);  // weak: gone with the index once a swap retires it
+    return engine;
+  }
+
+  /** @param {import('../../js/shopframe.mjs').Index} index the catalog this request holds */
+  async handle(request, url, index) {
     const type = requireMediaType(request, ['image/jpeg', 'image/png']);
     const options = parseOptions(url);
     const bytes = await readBody(request, ANALYZE_LIMITS.bodyBytes);
     checkImage(bytes, type);
-    let engine;
-    try {
-      engine = await this.#engineOnce();
-    } catch (e) {
-      throw new HttpError(503, 'unavailable', `the vision engine could not start: ${e?.message ?? e}`);
-    }
+    const engine = await this.#engine(index);
     const run = this.#queue.then(() => engine.analyzeEncoded(bytes, { ...options, source: 'body' }));
     this.#queue = run.catch(() => {});
     let r;

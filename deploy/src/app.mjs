@@ -2,7 +2,8 @@
 // (worker.mjs) hands over the precompiled core wasm and the bundled assets.
 //
 //   GET  /v1/health    -> { ok, simd, index: { items, dim }, analyze }
-//   GET  /v1/catalog   -> { version, items, dim, quantizer, metric, built, bytes, sections, ... }
+//   GET  /v1/catalog   -> { version, items, dim, quantizer, metric, built, bytes, sections, generation, ... }
+//   PUT  /v1/catalog   -> (bearer CATALOG_TOKEN, an index file) swaps the index; the new /v1/catalog (see catalog.mjs)
 //   POST /v1/match     -> { results: [[hit...], ...] }           (see match.mjs)
 //   POST /v1/analyze   -> { regions, top, suggestion, ... }      (see analyze.mjs; 501 without models)
 //
@@ -10,36 +11,16 @@
 import { loadIndex, simdName } from '../../js/shopframe.mjs';
 
 import { AnalyzeService } from './analyze.mjs';
+import { Catalog, catalogBytes, catalogInfo, catalogUploader } from './catalog.mjs';
 import { HttpError, errorResponse, json } from './http.mjs';
 import { handleMatch } from './match.mjs';
 
 const ROUTES = {
   '/v1/health': ['GET', 'HEAD'],
-  '/v1/catalog': ['GET', 'HEAD'],
+  '/v1/catalog': ['GET', 'HEAD', 'PUT'],
   '/v1/match': ['POST'],
   '/v1/analyze': ['POST'],
 };
-
-/**
- * Where the catalog index comes from, first match wins:
- *   env.CATALOG  an R2 bucket binding (object env.CATALOG_KEY, default 'catalog.sfi'),
- *                or bytes (a workerd `data` binding: ArrayBuffer / typed array);
- *   assets.catalog  the index bundled as a Data module by deploy/build.mjs.
- */
-async function catalogBytes(env, bundled) {
-  const binding = env?.CATALOG;
-  if (binding && typeof binding.get === 'function') {
-    const key = env.CATALOG_KEY ?? 'catalog.sfi';
-    const object = await binding.get(key);
-    if (!object) throw new Error(`catalog object '${key}' not found in the CATALOG bucket`);
-    return new Uint8Array(await object.arrayBuffer());
-  }
-  if (binding instanceof ArrayBuffer) return new Uint8Array(binding);
-  if (ArrayBuffer.isView(binding)) return new Uint8Array(binding.buffer, binding.byteOffset, binding.byteLength);
-  if (binding) throw new Error('the CATALOG binding is neither an R2 bucket nor bytes');
-  if (bundled) return new Uint8Array(bundled);
-  throw new Error('no catalog: bundle one (node deploy/build.mjs --catalog FILE.sfi) or bind CATALOG');
-}
 
 /**
  * A model's bytes: bundled (a Data module), or, for a deployment built with --models-bucket
@@ -61,15 +42,28 @@ export async function modelBytes(env, model) {
 
 /**
  * @param {{ coreWasm: WebAssembly.Module, assets: { catalog: ArrayBuffer | null, analyze: null | {
- *   ortWasm: WebAssembly.Module, embedder: object, detector: object | null, load: () => Promise<{ createWorkerEngine }> } } }} bundle
+ *   ortWasm: WebAssembly.Module, embedder: object, detector: object | null, load: () => Promise<{ createWorkerEngines }> } } }} bundle
  *   embedder/detector: { manifest (JSON text), source, bytes: ArrayBuffer } or { manifest, source, bytes: null, key }
  */
 export function createApp({ coreWasm, assets }) {
-  let state = null;  // Promise<{ index, analyze }> once per isolate; dropped on failure so the next request retries
+  let current = null;   // the Catalog serving now
+  let first = null;     // Promise of the deployment's catalog, while it loads; dropped on failure so the next request retries
+  let uploads = 0;
+  let analyze = null;   // AnalyzeService, once per isolate
+  let simd = null;
+  const upload = catalogUploader({ coreWasm, embedderManifest: assets.analyze?.embedder.manifest });
 
-  function load(env) {
-    if (!state) {
-      state = (async () => {
+  /** Puts `catalog` in service (one assignment: see catalog.mjs) and retires the one it replaces. */
+  function install(catalog) {
+    const old = current;
+    current = catalog;
+    old?.retire();
+  }
+
+  /** The serving Catalog, acquired: the caller must release() it. */
+  async function acquire(env) {
+    if (!current) {
+      first ??= (async () => {
         let bytes;
         try {
           bytes = await catalogBytes(env, assets.catalog);
@@ -82,16 +76,21 @@ export function createApp({ coreWasm, assets }) {
         } catch (e) {
           throw new HttpError(503, 'unavailable', `catalog index cannot be opened (${e.code ?? 'error'}): ${e.message}`);
         }
-        const a = assets.analyze;
-        const analyze = a && new AnalyzeService(async () => {
-          const [{ createWorkerEngine }, embedder, detector] = await Promise.all([a.load(), modelBytes(env, a.embedder), modelBytes(env, a.detector)]);
-          return createWorkerEngine({ index, coreWasm, ortWasm: a.ortWasm, embedder, detector });
-        });
-        return { index, analyze, simd: await simdName({ wasmModule: coreWasm }) };
-      })();
-      state.catch(() => { state = null; });
+        if (current) index.close();  // an upload came first: it is newer
+        else install(new Catalog(index, 0));
+      })().finally(() => { first = null; });
+      await first;
     }
-    return state;
+    return current.acquire();
+  }
+
+  function analyzeService(env) {
+    const a = assets.analyze;
+    analyze ??= a && new AnalyzeService(async () => {
+      const [{ createWorkerEngines }, embedder, detector] = await Promise.all([a.load(), modelBytes(env, a.embedder), modelBytes(env, a.detector)]);
+      return createWorkerEngines({ coreWasm, ortWasm: a.ortWasm, embedder, detector });
+    }, a.embedder.manifest);
+    return analyze;
   }
 
   async function route(request, env) {
@@ -106,24 +105,39 @@ export function createApp({ coreWasm, assets }) {
         { allow: [...methods, 'OPTIONS'].join(', ') });
     }
 
+    if (request.method === 'PUT') {  // /v1/catalog: works even when the deployment's catalog does not load
+      const catalog = new Catalog(await upload(request, env), ++uploads);
+      install(catalog);
+      return json(catalogInfo(catalog));
+    }
+
     if (url.pathname === '/v1/health') {
-      let s;
+      let catalog;
       try {
-        s = await load(env);
+        catalog = await acquire(env);
       } catch (e) {
         return json({ ok: false, error: { code: e.code ?? 'internal', message: e.message } }, 503);
       }
-      return json({ ok: true, simd: s.simd, index: { items: s.index.size, dim: s.index.dim }, analyze: !!s.analyze });
+      try {
+        return json({ ok: true, simd: await (simd ??= simdName({ wasmModule: coreWasm })), index: { items: catalog.index.size, dim: catalog.index.dim }, analyze: !!assets.analyze });
+      } finally {
+        catalog.release();
+      }
     }
 
-    const s = await load(env);
-    if (url.pathname === '/v1/catalog') return json(catalogInfo(s.index));
-    if (url.pathname === '/v1/match') return json(await handleMatch(request, url, s.index));
-    if (!s.analyze) {
-      throw new HttpError(501, 'not_implemented',
-        'this deployment has no vision models; build it with `node deploy/build.mjs --catalog FILE.sfi --analyze` to enable /v1/analyze');
+    // The request keeps this catalog to its end, even if an upload replaces it meanwhile.
+    const catalog = await acquire(env);
+    try {
+      if (url.pathname === '/v1/catalog') return json(catalogInfo(catalog));
+      if (url.pathname === '/v1/match') return json(await handleMatch(request, url, catalog.index));
+      if (!assets.analyze) {
+        throw new HttpError(501, 'not_implemented',
+          'this deployment has no vision models; build it with `node deploy/build.mjs --catalog FILE.sfi --analyze` to enable /v1/analyze');
+      }
+      return json(await analyzeService(env).handle(request, url, catalog.index));
+    } finally {
+      catalog.release();
     }
-    return json(await s.analyze.handle(request, url));
   }
 
   return {
@@ -139,44 +153,32 @@ export function createApp({ coreWasm, assets }) {
   };
 }
 
-/** What `shopframe catalog inspect` shows, for GET /v1/catalog. */
-export function catalogInfo(index) {
-  const info = index.info();
-  let config = null;
-  try {
-    config = index.config();
-  } catch {
-    // a damaged CONF section: report the rest
-  }
-  return {
-    version: info.version,
-    items: info.count,
-    dim: info.dim,
-    workDim: info.workDim,
-    metric: info.metric,
-    quantizer: info.quantizer,
-    built: new Date(Number(info.buildUnixMs)).toISOString(),
-    bytes: info.fileBytes,
-    ivfLists: info.ivfLists,
-    defaultNprobe: info.defaultNprobe,
-    defaultRerank: info.defaultRerank,
-    hasMetadata: info.hasMetadata,
-    embedder: config?.embedder ?? null,
-    calibrated: !!config?.calibration,
-    sections: info.sections.map((s) => ({ kind: s.kind, offset: s.offset, bytes: s.bytes, crc32: s.crc32, verified: s.verified })),
-  };
+/**
+ * CORS for the origins in CORS_ORIGINS (comma-separated, exactly as browsers send them, e.g.
+ * "https://shop.example,https://player.example"; "*" allows any). Unset or empty: no CORS
+ * headers at all, so browsers on other sites cannot read answers. Preflights never offer PUT
+ * nor the Authorization header: catalog uploads are not for browsers.
+ */
+export function corsOrigin(env, request) {
+  const allowed = String(env?.CORS_ORIGINS ?? '').split(',').map((s) => s.trim().replace(/\/+$/, '')).filter(Boolean);
+  if (allowed.includes('*')) return '*';
+  const origin = request.headers.get('origin');
+  return origin && allowed.includes(origin) ? origin : null;
 }
 
 function withCors(response, env, request) {
-  const origin = env?.CORS_ORIGIN ?? '*';
-  if (!origin) return response;
   const headers = new Headers(response.headers);
-  headers.set('access-control-allow-origin', origin);
-  if (origin !== '*') headers.append('vary', 'origin');
-  if (request.method === 'OPTIONS') {
-    headers.set('access-control-allow-methods', headers.get('allow') ?? 'GET, POST, OPTIONS');
-    headers.set('access-control-allow-headers', 'content-type');
-    headers.set('access-control-max-age', '86400');
+  const origin = corsOrigin(env, request);
+  if (origin) {
+    headers.set('access-control-allow-origin', origin);
+    if (request.method === 'OPTIONS') {
+      const methods = (headers.get('allow') ?? 'GET, POST, OPTIONS').split(', ').filter((m) => m !== 'PUT');
+      headers.set('access-control-allow-methods', methods.join(', '));
+      headers.set('access-control-allow-headers', 'content-type');
+      headers.set('access-control-max-age', '86400');
+    }
   }
+  // The answer depends on Origin whenever a list is configured: caches must keep them apart.
+  if (origin !== '*' && env?.CORS_ORIGINS) headers.append('vary', 'origin');
   return new Response(request.method === 'HEAD' ? null : response.body, { status: response.status, headers });
 }

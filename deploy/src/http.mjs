@@ -82,6 +82,14 @@ export async function readBody(request, limit) {
   return out;
 }
 
+/**
+ * Reads and drops up to `cap` bytes of a body the answer does not need (a refused upload), for
+ * the reason readBody drains: closing on unread data can cost the client the answer.
+ */
+export async function discardBody(request, cap = 1 << 20) {
+  if (request.body && !request.bodyUsed) await drain(request.body.getReader(), 0, cap);
+}
+
 /** Reads and drops the rest of a body, cancelling it past `cap` bytes in all. */
 async function drain(reader, total, cap) {
   if (!reader) return;

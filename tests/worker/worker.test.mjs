@@ -6,16 +6,16 @@
 //
 //   main    bundled catalog (tiny-embedder products + filler, sq8) and --analyze (tiny models)
 //   plain   the same catalog without models (/v1/analyze -> 501)
-//   bound   catalog from a CATALOG data binding (48-d, ivf16,pq8,rr:sq8), overriding the bundled one
+//   bound   catalog from a CATALOG data binding (48-d, ivf16,pq8,rr:sq8), overriding the bundled one;
+//           CORS_ORIGINS lists two origins (main has none: no CORS headers)
 //   broken  a CATALOG binding with a damaged index (-> 503)
+// PUT /v1/catalog (swapping the index) is tested in catalog_upload.test.mjs.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { connect } from 'node:net';
 import { join } from 'node:path';
-import { once } from 'node:events';
 import { crc32, deflateSync } from 'node:zlib';
 
 import { REPO, collectModules, workerdConfig, writeDist } from '../../deploy/build.mjs';
@@ -26,6 +26,7 @@ import { createVision } from '../../js/vision.mjs';
 import { buildIndex, buildIndexDetailed, loadIndex } from '../../js/shopframe.mjs';
 import { CATEGORIES, clusteredVectors, rng } from '../js/helpers.mjs';
 import { tinyEmbedder, tinyYoloDetector, writeManifest } from '../js/lib/tiny_onnx.mjs';
+import { expectError, ok, postBytes, postDeclaredOnly, postJson } from './helpers.mjs';
 import { startWorkerd } from './workerd.mjs';
 
 const DIM = 8;            // tiny embedder
@@ -169,7 +170,7 @@ before(async () => {
     services: [
       { name: 'main', address },
       { name: 'plain', address, modules: plain },
-      { name: 'bound', address, modules: plain, bindings: [{ name: 'CATALOG', dataPath: join(dir, 'bound.sfi') }, { name: 'CORS_ORIGIN', text: 'https://player.example' }] },
+      { name: 'bound', address, modules: plain, bindings: [{ name: 'CATALOG', dataPath: join(dir, 'bound.sfi') }, { name: 'CORS_ORIGINS', text: 'https://player.example, https://shop.example/' }] },
       { name: 'broken', address, modules: plain, bindings: [{ name: 'CATALOG', dataPath: join(dir, 'broken.sfi') }] },
     ],
   });
@@ -191,26 +192,6 @@ after(async () => {
 
 // ------------------------------------------------------------------------------ helpers
 
-const postJson = (url, body) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
-const postBytes = (url, bytes, type = 'application/octet-stream') => fetch(url, { method: 'POST', headers: { 'content-type': type }, body: bytes });
-
-async function expectError(res, status, code, ...fragments) {
-  const text = await res.text();
-  assert.equal(res.status, status, `status ${res.status}: ${text}`);
-  assert.match(res.headers.get('content-type'), /^application\/json/);
-  const body = JSON.parse(text);
-  assert.equal(body.error?.code, code, text);
-  assert.equal(typeof body.error.message, 'string');
-  for (const f of fragments) assert.ok(body.error.message.includes(f), `message '${body.error.message}' should mention '${f}'`);
-  return body.error;
-}
-
-async function ok(res) {
-  const text = await res.text();
-  assert.equal(res.status, 200, text);
-  return JSON.parse(text);
-}
-
 const HIT_KEYS = ['id', 'score', 'title', 'category', 'price', 'currency', 'url', 'image'];
 
 /** Worker hits against node's index.search hits: identical ids and metadata, scores within EPS. */
@@ -221,37 +202,6 @@ function assertSameHits(got, want, what) {
     assert.ok(Math.abs(h.score - want[i].score) <= EPS, `${what}: score ${h.score} vs ${want[i].score}`);
     for (const key of ['title', 'category', 'price', 'currency', 'url', 'image']) assert.deepEqual(h[key], want[i][key], `${what}: ${key} of ${h.id}`);
   });
-}
-
-/**
- * A POST written by hand on a socket that declares a Content-Length and sends no body: the
- * server must answer from the header alone (fetch cannot send that). Returns { status, body }.
- */
-async function postDeclaredOnly(base, path, contentType, declared) {
-  const { hostname, port } = new URL(base);
-  const socket = connect(Number(port), hostname);
-  try {
-    await once(socket, 'connect');
-    socket.write(`POST ${path} HTTP/1.1\r\nHost: ${hostname}\r\nConnection: close\r\ncontent-type: ${contentType}\r\nContent-Length: ${declared}\r\n\r\n`);
-    let raw = Buffer.alloc(0);
-    return await new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no answer to ${path} within 5 s`)), 5000);
-      socket.on('error', reject);
-      socket.on('data', (d) => {
-        raw = Buffer.concat([raw, d]);
-        const end = raw.indexOf('\r\n\r\n');
-        if (end < 0) return;
-        const head = raw.subarray(0, end).toString('latin1');
-        const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? NaN);
-        if (raw.length - end - 4 >= length) {
-          clearTimeout(timer);
-          resolve({ status: Number(head.split(' ')[1]), body: JSON.parse(raw.subarray(end + 4, end + 4 + length).toString('utf8')) });
-        }
-      });
-    });
-  } finally {
-    socket.destroy();
-  }
 }
 
 /** A body of `bytes` bytes sent chunked (no Content-Length). */
@@ -320,13 +270,38 @@ test('routing: 404 unknown route, 405 wrong method with Allow, OPTIONS preflight
   await expectError(await fetch(`${urls.main}/v1/analyze`, { method: 'PUT', body: 'x' }), 405, 'method_not_allowed');
   await expectError(await fetch(`${urls.main}/v1/catalog`, { method: 'DELETE' }), 405, 'method_not_allowed');
 
-  res = await fetch(`${urls.main}/v1/match`, { method: 'OPTIONS', headers: { origin: 'https://a.example', 'access-control-request-method': 'POST' } });
+  // No CORS_ORIGINS (main): no CORS headers at all, preflight included.
+  const preflight = (url, origin) => fetch(url, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST' } });
+  res = await preflight(`${urls.main}/v1/match`, 'https://a.example');
   assert.equal(res.status, 204);
-  assert.equal(res.headers.get('access-control-allow-origin'), '*');
-  assert.match(res.headers.get('access-control-allow-methods'), /POST/);
-  assert.match(res.headers.get('access-control-allow-headers'), /content-type/);
-  assert.equal((await fetch(`${urls.main}/v1/health`)).headers.get('access-control-allow-origin'), '*');
-  assert.equal((await fetch(`${urls.bound}/v1/health`)).headers.get('access-control-allow-origin'), 'https://player.example');
+  assert.equal(res.headers.get('allow'), 'POST, OPTIONS');
+  for (const h of ['access-control-allow-origin', 'access-control-allow-methods', 'access-control-allow-headers']) assert.equal(res.headers.get(h), null, h);
+  assert.equal((await fetch(`${urls.main}/v1/health`, { headers: { origin: 'https://a.example' } })).headers.get('access-control-allow-origin'), null);
+
+  // CORS_ORIGINS "https://player.example, https://shop.example/" (bound): those two origins only
+  // (spaces and a trailing slash in the list are forgiven), each echoed, with Vary: Origin.
+  for (const origin of ['https://player.example', 'https://shop.example']) {
+    res = await preflight(`${urls.bound}/v1/match`, origin);
+    assert.equal(res.status, 204);
+    assert.equal(res.headers.get('access-control-allow-origin'), origin);
+    assert.match(res.headers.get('access-control-allow-methods'), /POST/);
+    assert.match(res.headers.get('access-control-allow-headers'), /content-type/);
+    assert.match(res.headers.get('vary'), /origin/i);
+    res = await fetch(`${urls.bound}/v1/health`, { headers: { origin } });
+    assert.equal(res.headers.get('access-control-allow-origin'), origin);
+    assert.match(res.headers.get('vary'), /origin/i);
+  }
+  for (const origin of ['https://evil.example', 'https://player.example.evil.example', 'http://player.example', 'null']) {
+    res = await preflight(`${urls.bound}/v1/match`, origin);
+    assert.equal(res.status, 204);
+    assert.equal(res.headers.get('access-control-allow-origin'), null, origin);
+    assert.equal(res.headers.get('access-control-allow-methods'), null, origin);
+    res = await fetch(`${urls.bound}/v1/health`, { headers: { origin } });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('access-control-allow-origin'), null, origin);
+    assert.match(res.headers.get('vary'), /origin/i);
+  }
+  assert.equal((await fetch(`${urls.bound}/v1/health`)).headers.get('access-control-allow-origin'), null, 'no Origin header');
 });
 
 test('a damaged catalog: health 503 ok:false, other routes 503 unavailable, never a crash', async () => {
