@@ -4,6 +4,8 @@
 // the SDK bundle (build/web). tools/test.sh prepares both.
 //
 //   node --test tests/browser/        CHROMIUM=/path/to/chrome to use another browser
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
@@ -187,6 +189,75 @@ test('sampling adapts: with cpuBudget 0.25 the worker stays within a quarter of 
   assert.ok(r.interval >= (r.cost / 1000 / 0.25) * 0.5, `interval ${r.interval} s for a ${r.cost} ms frame`);
   assert.deepEqual(problems, []);
   await page.close();
+});
+
+async function freePort() {
+  const s = createServer();
+  await new Promise((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const { port } = s.address();
+  await new Promise((resolve) => s.close(resolve));
+  return port;
+}
+
+test('with an edge URL, a new suggestion gains similar items from the edge worker (/v1/match, CORS)', async () => {
+  // The edge worker in workerd (npm run edge:dev) with the demo catalog, allowing this page's origin.
+  const port = await freePort();
+  const edge = spawn(process.execPath, [join(REPO, 'deploy', 'dev.mjs'), '--no-analyze'], {
+    env: { ...process.env, PORT: String(port), CORS_ORIGINS: base }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let edgeLog = '';
+  edge.stdout.on('data', (d) => { edgeLog += d; });
+  edge.stderr.on('data', (d) => { edgeLog += d; });
+  const edgeUrl = `http://127.0.0.1:${port}`;
+  try {
+    for (let i = 0; ; ++i) {
+      const up = await fetch(`${edgeUrl}/v1/health`).then((r) => r.ok, () => false);
+      if (up) break;
+      assert.ok(i < 300 && edge.exitCode === null, `the edge worker did not start:\n${edgeLog}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const { page, problems } = await openPage('/');
+    await page.waitForFunction(() => window.shopframeDemo?.ready, null, { timeout: 180_000 });
+    const got = await page.evaluate(async (url) => {
+      const { attachShoppable } = await import('/build/index.mjs');
+      await window.shopframeDemo.session.detach();
+      const video = document.getElementById('player');
+      const events = [];
+      const session = await attachShoppable(video, {
+        index: '/demo/catalog.sfi', sampleFps: 2, cpuBudget: 1, edge: { url, k: 12 },
+        models: { embedder: { manifest: '/manifests/mobilenetv2-feat.json', url: '/models/mobilenetv2-feat.onnx' },
+          detector: { manifest: '/manifests/yolox-nano.json', url: '/models/yolox-nano.onnx' } },
+      });
+      const errors = [];
+      session.addEventListener('error', (e) => errors.push(e.detail.message));
+      const withEdge = new Promise((resolve) => session.addEventListener('suggestion', ({ detail }) => {
+        events.push(detail);
+        if (detail.similar.some((h) => h.source === 'edge')) resolve(detail);
+      }));
+      video.playbackRate = 0.5;
+      await video.play();
+      const s = await Promise.race([withEdge, new Promise((resolve) => setTimeout(() => resolve(null), 60_000))]);
+      video.pause();
+      await session.detach();
+      const first = s ? events.find((e) => e.key === s.key) : null;
+      return { s, first, errors };
+    }, edgeUrl);
+    assert.deepEqual(got.errors, []);
+    assert.ok(got.s, 'no suggestion gained items from the edge within 60 s');
+    const local = new Set(got.first.similar.map((h) => h.id));
+    const fromEdge = got.s.similar.filter((h) => h.source === 'edge');
+    console.log(`edge: suggestion ${got.s.kind} ${got.s.id}: ${local.size} on-device items, +${fromEdge.length} from ${edgeUrl}/v1/match`);
+    assert.ok(fromEdge.length >= 1);
+    for (const h of fromEdge) {
+      assert.ok(!local.has(h.id), `${h.id} was already listed on the device`);
+      const category = got.s.kind === 'item' ? got.first.similar[0].category : got.s.id;
+      assert.ok(h.category === category || h.category.startsWith(`${category}/`), `${h.id} (${h.category}) is outside ${category}`);
+    }
+    assert.deepEqual(problems, []);
+    await page.close();
+  } finally {
+    edge.kill('SIGTERM');
+  }
 });
 
 test('a browser without WebAssembly SIMD gets a clear message, not a broken page', async () => {
