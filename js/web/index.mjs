@@ -101,6 +101,11 @@ export class ShopframeSession extends EventTarget {
 
   _start() {
     this.#worker.onmessage = ({ data }) => this.#onMessage(data);
+    this.#worker.onerror = (e) => {  // the worker itself failed (not a reported analysis error)
+      this.#inFlight = null;
+      ++this.#stats.errors;
+      this.#emit('error', new ShopframeWebError('worker', `shopframe worker: ${e.message ?? 'failed'}`));
+    };
     const on = (type, fn) => { this.#video.addEventListener(type, fn); this.#listeners.push([type, fn]); };
     on('seeking', () => {
       if (this.#inFlight) this.#inFlight.stale = true;
@@ -294,7 +299,6 @@ export async function attachShoppable(video, options = {}) {
     worker.terminate();
     throw e;
   }
-  worker.onerror = null;
   session._start();
   return session;
 }
