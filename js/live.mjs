@@ -134,6 +134,9 @@ export class LiveAnalyzer {
       let s = this.#open.get(d.track);
       if (!s || s.kind !== d.kind || s.id !== id) {
         s = this.#all.find((o) => o.epoch === this.#epoch && o.kind === d.kind && o.id === id && d.from <= o.to + MERGE_GAP);
+        // "More like this: Fruit" adds nothing while the item itself (a Banana) is suggested.
+        if (!s && d.kind === 'category' && this.#all.some((o) => o.epoch === this.#epoch && o.kind === 'item' &&
+            d.from <= o.to + MERGE_GAP && (o.similar[0]?.category === id || o.similar[0]?.category?.startsWith(`${id}/`)))) continue;
         if (!s) {
           s = this.#create(d, id, top, regions);
           this.#all.push(s);
