@@ -238,6 +238,9 @@ status_t read_float3(const ctx& c, od::value& v, const std::string& path, bool n
     SF_TRY(read_number(c, ev, elem(path, i), d));
     if (std::fabs(d) > 1e6) return c.fail(q, elem(path, i), "expected a number in -1e6..1e6, got " + num(d));
     if (nonzero && d == 0) return c.fail(q, elem(path, i), "expected a finite non-zero number, got 0");
+    // Checked again as the float it is stored as: a value under ~1e-45 becomes 0 (and simdjson
+    // 3.0.1 reads some 70+-digit decimals as such tiny numbers: found by tools/fuzz.sh).
+    if (nonzero && float(d) == 0) return c.fail(q, elem(path, i), "expected a non-zero number, got " + num(d) + " (0 as a 32-bit float)");
     out[i] = float(d);
     ++i;
   }
