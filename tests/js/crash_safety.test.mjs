@@ -26,13 +26,13 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { deflateSync } from 'node:zlib';
 
 import { loadIndex } from '../../js/shopframe.mjs';
 import { buildImageCatalog, VIEWS } from '../../js/node/image_catalog.mjs';
 import { EmbeddingCache, defaultCacheDir } from '../../js/node/embedding_cache.mjs';
 import { writeFileAtomic } from '../../js/node/atomic_write.mjs';
 import { catalogLines, rng } from './helpers.mjs';
+import { encodePng } from './lib/png.mjs';
 import { tinyEmbedder, writeManifest } from './lib/tiny_onnx.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -250,36 +250,6 @@ const BASE_PRODUCTS = 12;
 const NEW_PRODUCTS = 4;  // per build: new images, so every build has cache entries to add
 const IMAGES_PER_PRODUCT = 3;
 
-const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; ++k) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-function crc32(bytes) {
-  let c = 0xffffffff;
-  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-function pngChunk(type, data) {
-  const out = Buffer.alloc(12 + data.length);
-  out.writeUInt32BE(data.length, 0);
-  out.write(type, 4, 'latin1');
-  Buffer.from(data).copy(out, 8);
-  out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
-  return out;
-}
-/** An 8-bit RGB PNG of `rgb` (width * height * 3 bytes). */
-function encodePng(rgb, width, height) {
-  const raw = Buffer.alloc(height * (1 + width * 3));
-  for (let y = 0; y < height; ++y) Buffer.from(rgb.buffer, rgb.byteOffset + y * width * 3, width * 3).copy(raw, y * (1 + width * 3) + 1);
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr.set([8, 2, 0, 0, 0], 8);
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    pngChunk('IHDR', ihdr), pngChunk('IDAT', deflateSync(raw)), pngChunk('IEND', Buffer.alloc(0))]);
-}
-
 const sha256hex = (data) => createHash('sha256').update(data).digest('hex');
 /** The cache keys of an image, as js/node/image_catalog.mjs makes them. */
 const cacheKeys = (bytes) => {
@@ -301,7 +271,7 @@ async function imageWorld(root, productCount) {
     for (let k = 0; k < IMAGES_PER_PRODUCT; ++k) {
       const rgb = new Uint8Array(IMG * IMG * 3);
       for (let i = 0; i < rgb.length; ++i) rgb[i] = Math.max(0, Math.min(255, Math.round(base[i % 3] + 80 * (random() - 0.5))));
-      const bytes = encodePng(rgb, IMG, IMG);
+      const bytes = encodePng(rgb, IMG, IMG, 3);
       const ref = `img/p${p}_${k}.png`;
       writeFileSync(join(root, ref), bytes);
       images.push({ ref, keys: cacheKeys(bytes) });

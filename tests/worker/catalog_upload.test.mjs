@@ -13,7 +13,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { crc32, deflateSync } from 'node:zlib';
+import { encodePng } from '../js/lib/png.mjs';
 
 import { REPO, collectModules, workerdConfig, writeDist } from '../../deploy/build.mjs';
 import { UPLOAD_LIMIT } from '../../deploy/src/catalog.mjs';
@@ -373,19 +373,7 @@ test('PUT /v1/catalog with an R2 CATALOG bucket (createApp in node): the upload 
 /** A 96x64 red PNG (the tiny detector finds a 'red' box in it). */
 function encodeRedPng() {
   const width = 96, height = 64;
-  const raw = Buffer.alloc(height * (1 + width * 4));
-  for (let y = 0; y < height; ++y) for (let x = 0; x < width; ++x) raw.set([255, 0, 0, 255], y * (1 + width * 4) + 1 + x * 4);
-  const chunk = (type, data) => {
-    const out = Buffer.alloc(12 + data.length);
-    out.writeUInt32BE(data.length, 0);
-    out.write(type, 4, 'latin1');
-    Buffer.from(data).copy(out, 8);
-    out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
-    return out;
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr.set([8, 6, 0, 0, 0], 8);
-  return new Uint8Array(Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]));
+  const rgba = new Uint8Array(width * height * 4);
+  for (let i = 0; i < width * height; ++i) rgba.set([255, 0, 0, 255], i * 4);
+  return new Uint8Array(encodePng(rgba, width, height, 4));
 }
