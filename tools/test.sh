@@ -16,8 +16,8 @@ echo "== C++ tests, native ASan+UBSan" >&2
 # A fixed seed makes this run repeatable: a slower machine explores a prefix of the same
 # sequence of inputs, so what passed here passes in CI. Open-ended fuzzing (random seed, longer):
 # tools/fuzz.sh 600.
-echo "== libFuzzer targets, 20 s each, seed 1 (longer: tools/fuzz.sh 600)" >&2
-FUZZ_SEED=${FUZZ_SEED:-1} tools/fuzz.sh 20
+echo "== libFuzzer targets, 60 s each, seed 1 (longer: tools/fuzz.sh 600)" >&2
+FUZZ_SEED=${FUZZ_SEED:-1} tools/fuzz.sh 60
 echo "== JS tests" >&2
 node --test tests/js/
 echo "== Edge worker in a real workerd" >&2

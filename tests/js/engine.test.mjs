@@ -7,12 +7,12 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { deflateSync } from 'node:zlib';
 
 import { createEngine, Engine } from '../../js/engine.mjs';
 import { createVision } from '../../js/vision.mjs';
 import { buildIndexDetailed, loadIndex, ShopframeError } from '../../js/shopframe.mjs';
 import { tinyEmbedder, tinyYoloDetector, writeManifest } from './lib/tiny_onnx.mjs';
+import { encodePng } from './lib/png.mjs';
 
 const DIM = 8;
 const SIZE = 32;
@@ -26,48 +26,11 @@ function solidFrame(width, height, rgb) {
   return out;
 }
 
-const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; ++k) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-
-function crc32(bytes) {
-  let c = 0xffffffff;
-  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
-function pngChunk(type, data) {
-  const out = Buffer.alloc(12 + data.length);
-  out.writeUInt32BE(data.length, 0);
-  out.write(type, 4, 'latin1');
-  Buffer.from(data).copy(out, 8);
-  out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
+/** RGB bytes of an RGBA frame (for RGB, colour type 2, PNGs). */
+function rgbOf(rgba) {
+  const out = new Uint8Array((rgba.length / 4) * 3);
+  for (let i = 0, j = 0; i < rgba.length; i += 4, j += 3) out.set(rgba.subarray(i, i + 3), j);
   return out;
-}
-
-/** A minimal PNG: 8-bit RGBA (colour type 6) or RGB (2), filter 0 on every row, one IDAT. */
-function encodePng(rgba, width, height, { alpha = true } = {}) {
-  const channels = alpha ? 4 : 3;
-  const raw = Buffer.alloc(height * (1 + width * channels));
-  for (let y = 0; y < height; ++y) {
-    const row = y * (1 + width * channels);
-    raw[row] = 0;  // filter: none
-    for (let x = 0; x < width; ++x) {
-      for (let c = 0; c < channels; ++c) raw[row + 1 + x * channels + c] = rgba[(y * width + x) * 4 + c];
-    }
-  }
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr.set([8, alpha ? 6 : 2, 0, 0, 0], 8);  // bit depth, colour type, compression, filter, interlace
-  return new Uint8Array(Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    pngChunk('IHDR', ihdr),
-    pngChunk('IDAT', deflateSync(raw)),
-    pngChunk('IEND', new Uint8Array(0)),
-  ]));
 }
 
 // ------------------------------------------------------------------------------ the catalog
@@ -323,7 +286,7 @@ test('engine: analyzeEncoded decodes PNG bytes; a corrupt PNG is a ShopframeErro
     assert.equal(typeof r.timings_ms.decode, 'number');
 
     // RGB (colour type 2) PNG too.
-    const rgb = await engine.analyzeEncoded(encodePng(solidFrame(24, 24, [255, 255, 0]), 24, 24, { alpha: false }));
+    const rgb = await engine.analyzeEncoded(encodePng(rgbOf(solidFrame(24, 24, [255, 255, 0])), 24, 24, 3));
     assert.equal(rgb.top[0].id, 'yellow-duck');
 
     // Corrupt: the IDAT payload overwritten, truncated, not an image at all, empty.

@@ -16,7 +16,7 @@ import { readdirSync, existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { crc32, deflateSync } from 'node:zlib';
+import { encodePng } from '../js/lib/png.mjs';
 
 import { REPO, collectModules, workerdConfig, writeDist } from '../../deploy/build.mjs';
 import { MATCH_LIMITS } from '../../deploy/src/match.mjs';
@@ -46,29 +46,6 @@ function solidFrame(width, height, paint) {
   const out = new Uint8Array(width * height * 4);
   for (let y = 0; y < height; ++y) for (let x = 0; x < width; ++x) out.set([...paint(x, y), 255], (y * width + x) * 4);
   return out;
-}
-
-function pngChunk(type, data) {
-  const out = Buffer.alloc(12 + data.length);
-  out.writeUInt32BE(data.length, 0);
-  out.write(type, 4, 'latin1');
-  Buffer.from(data).copy(out, 8);
-  out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
-  return out;
-}
-
-/** 8-bit RGBA PNG; `idat` replaces the compressed pixels (to make damaged files). */
-function encodePng(rgba, width, height, { idat } = {}) {
-  const raw = Buffer.alloc(height * (1 + width * 4));
-  for (let y = 0; y < height; ++y) Buffer.from(rgba.buffer, y * width * 4, width * 4).copy(raw, y * (1 + width * 4) + 1);
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr.set([8, 6, 0, 0, 0], 8);
-  return new Uint8Array(Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    pngChunk('IHDR', ihdr), pngChunk('IDAT', idat ?? deflateSync(raw)), pngChunk('IEND', new Uint8Array(0)),
-  ]));
 }
 
 const RED = [255, 0, 0], BLUE = [0, 0, 255], GREEN = [0, 255, 0];
@@ -498,7 +475,7 @@ test('POST /v1/analyze: errors (415, 400 bad image, 413 too large) and 501 witho
   await expectError(await postBytes(url, png, 'image/jpeg'), 400, 'invalid_image', 'not a JPEG');
   await expectError(await postBytes(url, new Uint8Array(100).fill(7), 'image/png'), 400, 'invalid_image', 'not a PNG');
   await expectError(await postBytes(url, new Uint8Array(0), 'image/png'), 400, 'invalid_image');
-  const damaged = encodePng(solidFrame(30, 20, () => RED), 30, 20, { idat: Buffer.from('not zlib at all') });
+  const damaged = encodePng(solidFrame(30, 20, () => RED), 30, 20, 4, { idat: Buffer.from('not zlib at all') });
   await expectError(await postBytes(url, damaged, 'image/png'), 400, 'invalid_image', 'body:');
   const truncated = png.subarray(0, 60);
   await expectError(await postBytes(url, truncated, 'image/png'), 400, 'invalid_image');
