@@ -5,7 +5,7 @@
 //   shopframe search OUT.sfi --vector FILE.json [-k 10] [--category PREFIX] [--min-score S] [--json]
 //   shopframe analyze IMAGE... --catalog X.sfi [--json]       (js/node/cli_vision.mjs)
 //   shopframe eval --catalog X.sfi --labeled Q.jsonl [--report out.html]
-//   shopframe calibrate --catalog X.sfi --labeled Q.jsonl [-o OUT.sfi]
+//   shopframe calibrate --catalog X.sfi --labeled Q.jsonl [-o OUT.sfi] [--fps 2] [--category-min-in N] [--category-min-out N]
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -25,12 +25,18 @@ const USAGE = `usage:
   shopframe analyze VIDEO --catalog INDEX.sfi [--fps 2] [--frames] [--json]
   shopframe eval --catalog INDEX.sfi --labeled QUERIES.jsonl [--report OUT.html] [--no-detector]
   shopframe calibrate --catalog INDEX.sfi --labeled QUERIES.jsonl [-o OUT.sfi] [--max-false-rate 0.02] [--report OUT.html]
+        [--fps 2] [--category-min-in 20] [--category-min-out N (default max(20, 1/max-false-rate))]
 
 Products whose lines have no "embedding" are embedded from their images with the default
 embedder (models/mobilenetv2-feat.json; model files from SHOPFRAME_MODELS or ../shared/models),
 cached by image hash; with several images per product the build learns the catalog
 adaptation when a held-out check says it helps (--adapt forces it, --no-adapt disables it)
 and calibrates suggestion thresholds for <= 2% false suggestions (--no-calibrate skips it).
+
+calibrate reads lines {"image": PATH, "expected": ID|null, "category"?: PATH} and video
+segments {"video": PATH, "from": S, "to": S, "expected": ID|null, "category"?: PATH}
+(sampled at --fps, thresholds for the video tracker); a category with enough queries
+(--category-min-in / --category-min-out) gets thresholds of its own (docs/video.md).
 
 quantizer strings: flat | sq8 | pqM, optionally preceded by pcaN/pcawN and ivfN and
 followed by rr:sq8 / rr:flat, e.g. "ivf256,pq32,rr:sq8" (default: sq8)`;

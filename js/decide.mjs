@@ -3,9 +3,9 @@
 // A product's image-level score is its mean score over the frame's regions (fuseMatches). The item
 // suggestion needs a calibrated confidence (a logistic model over the top-1 score and
 // the top-1/top-2 margin, or the top-1 score itself) at or above the threshold the
-// catalog build calibrated for <= 2% false suggestions; failing that, a category
-// suggestion when the leading products agree on a category and the category confidence
-// clears its own threshold; otherwise null.
+// calibration chose for <= 2% false suggestions (per category where it had enough data,
+// else global); failing that, a category suggestion when the leading products agree on a
+// category and the category confidence clears its own threshold; otherwise null.
 import { logisticModel } from './eval/metrics.mjs';
 
 /** Confidence features of a ranked match list (best first). */
@@ -46,26 +46,45 @@ export function leadingCategory(matches) {
 }
 
 /**
+ * The threshold `field` of `category` in a calibration part's `by_category`, else `fallback`.
+ * A stored null is an unreachable threshold (JSON writes Infinity as null): never.
+ */
+export function categoryThreshold(part, category, field, fallback) {
+  const byCategory = part?.by_category;
+  if (!category || !byCategory || !Object.hasOwn(byCategory, category)) return fallback;
+  const entry = byCategory[category];
+  if (!entry || !Object.hasOwn(entry, field)) return fallback;
+  return Number.isFinite(entry[field]) ? entry[field] : Infinity;
+}
+
+const finiteOr = (v, fallback) => (Number.isFinite(v) ? v : fallback);
+
+/**
  * A decision policy from the index's calibration (CONF section), or an abstaining one
- * when the index was never calibrated.
+ * when the index was never calibrated. Thresholds are per category where the calibration
+ * has them (`item.by_category[c].threshold` for items whose category is c,
+ * `category.by_category[c].threshold` for suggesting c), global elsewhere.
  */
 export function createPolicy(calibration) {
   const item = calibration?.item;
   const category = calibration?.category;
   const model = item?.model ? logisticModel(item.model) : null;
   const itemConfidence = (f) => (model ? model.predict(f) : f.score1);
-  const itemThreshold = Number.isFinite(item?.threshold) ? item.threshold : Infinity;
-  const categoryThreshold = Number.isFinite(category?.threshold) ? category.threshold : Infinity;
+  const itemThreshold = finiteOr(item?.threshold, Infinity);
+  const categoryGlobal = finiteOr(category?.threshold, Infinity);
+  const anyFinite = (part) => Object.values(part?.by_category ?? {}).some((e) => Number.isFinite(e?.threshold));
   return {
-    calibrated: Number.isFinite(itemThreshold) || Number.isFinite(categoryThreshold),
+    calibrated: Number.isFinite(itemThreshold) || Number.isFinite(categoryGlobal) || anyFinite(item) || anyFinite(category),
     itemConfidence,
     decide(matches) {
       if (!matches.length) return null;
       const f = matchFeatures(matches);
       const conf = itemConfidence(f);
-      if (conf >= itemThreshold) return { id: matches[0].id, kind: 'item', confidence: conf, title: matches[0].title };
+      if (conf >= categoryThreshold(item, matches[0].category, 'threshold', itemThreshold)) {
+        return { id: matches[0].id, kind: 'item', confidence: conf, title: matches[0].title };
+      }
       const cat = leadingCategory(matches);
-      if (cat !== null && f.score1 >= categoryThreshold) {
+      if (cat !== null && f.score1 >= categoryThreshold(category, cat, 'threshold', categoryGlobal)) {
         return { id: cat, kind: 'category', confidence: f.score1 };
       }
       return null;

@@ -10,7 +10,7 @@
 //   live.seek();      // playback jumped: end every track (times restart from the new position)
 //   live.close();
 import { initCore, throwCoreError, ShopframeError } from './core.mjs';
-import { trackOptionsFrom } from './video.mjs';
+import { createTracker, trackOptionsFrom } from './video.mjs';
 
 /** Items shown in a suggestion's panel. */
 export const SIMILAR_ITEMS = 6;
@@ -65,7 +65,7 @@ export class LiveAnalyzer {
   constructor(core, engine, options) {
     this.#engine = engine;
     this.#k = options.k ?? 10;
-    this.#tracker = new core.Tracker(trackOptionsFrom(engine.calibration, options.track));
+    this.#tracker = createTracker(core, trackOptionsFrom(engine.calibration, options.track), this.#categories, this.#categoryNames);
   }
 
   /** Every suggestion so far (latest state of each), in order of first appearance. */

@@ -71,20 +71,53 @@ export interface IndexInfo {
   sections: SectionInfo[];
 }
 
-/** Calibrated decision thresholds (see js/decide.mjs); stored in CONF or passed to createEngine. */
+/**
+ * A threshold of one category (the catalog's category string). null is an unreachable
+ * threshold (JSON has no Infinity): never for that category.
+ */
+export interface CategoryThreshold {
+  threshold?: number | null;
+  /** Item thresholds only: the same operating point on the fused top-1 score (the video tracker's scale). */
+  score_threshold?: number | null;
+  /** Queries the threshold was chosen on: in the catalog and not, whose candidate is in this category. */
+  in_catalog?: number;
+  out_of_catalog?: number;
+  holdout?: { coverage: number | null; precision: number | null; false_suggestion_rate: number | null };
+}
+
+/**
+ * Calibrated decision thresholds (see js/decide.mjs, js/video.mjs); stored in CONF (format
+ * version 2 may carry by_category and video) or passed to createEngine. null thresholds mean never.
+ */
 export interface Calibration {
   item?: {
     /** Suggest the top item when its confidence is at least this (absent: never suggest an item). */
-    threshold?: number;
+    threshold?: number | null;
+    /** The same operating point on the fused top-1 score: the tracker's item threshold without `video`. */
+    score_threshold?: number | null;
     /**
      * Logistic confidence model over match features (score1, score2, margin, 'score1*margin',
      * 'score1^2', 'margin^2'); without it the confidence is the top-1 score.
      */
     model?: { features?: string[]; weights: number[]; bias: number };
+    /** Per category of the top item, replacing threshold / score_threshold there. */
+    by_category?: Record<string, CategoryThreshold>;
   };
   category?: {
     /** Suggest the category the two leading items share when the top-1 score is at least this. */
-    threshold?: number;
+    threshold?: number | null;
+    /** Per suggested category, replacing threshold there. */
+    by_category?: Record<string, CategoryThreshold>;
+  };
+  /**
+   * Tracker thresholds calibrated on labeled video segments (`shopframe calibrate` with
+   * "video" lines), on a track's mean fused score; preferred over item.score_threshold and
+   * category.threshold for video.
+   */
+  video?: {
+    fps?: number;
+    item?: { threshold?: number | null; by_category?: Record<string, CategoryThreshold> };
+    category?: { threshold?: number | null; by_category?: Record<string, CategoryThreshold> } | null;
   };
 }
 

@@ -4,21 +4,88 @@
 //
 //   const timeline = await analyzeVideo(engine, readVideoFrames('clip.mp4'), { keepFrames: false });
 //   // { samples, suggestions: [{ id, title, kind, from, to, confidence, best: { t, box } }] }
-import { initCore, throwCoreError } from './core.mjs';
+import { initCore, throwCoreError, ShopframeError } from './core.mjs';
+
+// { category: threshold } of a calibration part's by_category entries that have `field`;
+// null (JSON's Infinity) stays null: never for that category.
+function byCategoryOf(part, field) {
+  const out = {};
+  for (const [category, entry] of Object.entries(part?.by_category ?? {})) {
+    if (entry && Object.hasOwn(entry, field)) out[category] = Number.isFinite(entry[field]) ? entry[field] : null;
+  }
+  return out;
+}
 
 /**
- * Tracker options from the index calibration: the item threshold on the fused score (the
- * tracker averages scores over a track) and the category threshold; an uncalibrated index
- * never suggests.
+ * Tracker options from the index calibration. The tracker averages fused scores over a
+ * track, so its thresholds are on that score: the video calibration's (`calibration.video`,
+ * from labeled video segments) when there is one, else the image calibration's score
+ * thresholds (`item.score_threshold`, `category.threshold`). Per-category thresholds come
+ * along by category name (`categoryItemThresholds`, `categoryThresholds`; createTracker turns
+ * them into ordinals). An uncalibrated index never suggests. `overrides` replace whole
+ * options (pass `categoryItemThresholds: {}` to drop the per-category ones).
  */
 export function trackOptionsFrom(calibration, overrides = {}) {
-  const item = calibration?.item?.score_threshold;
-  const category = calibration?.category?.threshold;
+  const video = calibration?.video;
+  const [itemPart, itemField] = video?.item ? [video.item, 'threshold'] : [calibration?.item, 'score_threshold'];
+  const categoryPart = video?.category ?? calibration?.category;
+  const item = itemPart?.[itemField];
+  const category = categoryPart?.threshold;
   return {
     itemThreshold: Number.isFinite(item) ? item : null,
     categoryThreshold: Number.isFinite(category) ? category : null,
+    categoryItemThresholds: byCategoryOf(itemPart, itemField),
+    categoryThresholds: byCategoryOf(categoryPart, 'threshold'),
     ...overrides,
   };
+}
+
+/**
+ * A core Tracker with trackOptionsFrom()'s options. The tracker knows categories by ordinal:
+ * the categories named in per-category thresholds get theirs here, in the caller's table
+ * (`categories`: name -> ordinal, `categoryNames`: ordinal -> name), which the caller then
+ * extends with the categories it meets.
+ */
+export function createTracker(core, options, categories = new Map(), categoryNames = []) {
+  const { categoryItemThresholds = {}, categoryThresholds = {}, ...rest } = options;
+  const ordinalOf = (name) => {
+    if (!categories.has(name)) categories.set(name, categoryNames.push(name) - 1);
+    return categories.get(name);
+  };
+  const pairs = (byName, option) => Object.entries(byName).map(([name, t]) => {
+    if (t !== null && !(typeof t === 'number' && !Number.isNaN(t))) {
+      throw new ShopframeError('invalid_argument', `track option ${option}[${JSON.stringify(name)}]: expected a number or null (never), got ${t}`);
+    }
+    return [ordinalOf(name), t];
+  });
+  return new core.Tracker({
+    ...rest,
+    categoryItemThresholds: pairs(categoryItemThresholds, 'categoryItemThresholds'),
+    categoryThresholds: pairs(categoryThresholds, 'categoryThresholds'),
+  });
+}
+
+// Item and category ordinal tables for the tracker, and the engine's regions in its terms.
+class TrackTables {
+  items = new Map(); itemMeta = [];           // id -> ordinal, ordinal -> match
+  categories = new Map(); categoryNames = [];
+
+  #ordinal(map, list, key, value) {
+    if (!map.has(key)) map.set(key, list.push(value) - 1);
+    return map.get(key);
+  }
+
+  regions(engineRegions) {
+    return engineRegions.map((g) => ({
+      box: g.box,
+      embedding: g.embedding,
+      matches: g.matches.map((m) => ({
+        item: this.#ordinal(this.items, this.itemMeta, m.id, m),
+        category: m.category ? this.#ordinal(this.categories, this.categoryNames, m.category, m.category) : null,
+        score: m.score,
+      })),
+    }));
+  }
 }
 
 /**
@@ -28,28 +95,15 @@ export function trackOptionsFrom(calibration, overrides = {}) {
  */
 export async function analyzeVideo(engine, frames, options = {}) {
   const core = await initCore(options);
-  const tracker = new core.Tracker(trackOptionsFrom(engine.calibration, options.track));
-  const items = new Map(), itemMeta = [];       // id -> ordinal, ordinal -> match
-  const categories = new Map(), categoryNames = [];
-  const ordinal = (map, list, key, value) => {
-    if (!map.has(key)) map.set(key, list.push(value) - 1);
-    return map.get(key);
-  };
+  const tables = new TrackTables();
+  const { itemMeta, categoryNames } = tables;
+  const tracker = createTracker(core, trackOptionsFrom(engine.calibration, options.track), tables.categories, categoryNames);
   const kept = [];
   let samples = 0;
   try {
     for await (const f of frames) {
       const r = await engine.analyzeImage(f.rgba, f.width, f.height, { k: options.k ?? 10, embeddings: true });
-      const regions = r.regions.map((g) => ({
-        box: g.box,
-        embedding: g.embedding,
-        matches: g.matches.map((m) => ({
-          item: ordinal(items, itemMeta, m.id, m),
-          category: m.category ? ordinal(categories, categoryNames, m.category, m.category) : null,
-          score: m.score,
-        })),
-      }));
-      if (!tracker.addSample(f.t, !!f.cut, regions)) throwCoreError(tracker);
+      if (!tracker.addSample(f.t, !!f.cut, tables.regions(r.regions))) throwCoreError(tracker);
       ++samples;
       const sample = { t: f.t, cut: !!f.cut, top: r.top.slice(0, 3).map(({ id, score, title }) => ({ id, score, title })),
         regions: r.regions.map(({ box, kind, score, matches }) => ({ box, kind, score, matches: matches.slice(0, 3).map(({ id, score }) => ({ id, score })) })),
@@ -71,4 +125,81 @@ export async function analyzeVideo(engine, frames, options = {}) {
   } finally {
     tracker.delete();
   }
+}
+
+// Tracker settings that let every track decide, to measure what it would decide on (never to
+// show): items at any score (the runner-up margin and the minimum samples still apply), and,
+// in a second tracker, categories at any score whenever the leading items agree on one.
+const MEASURE_ITEMS = { itemThreshold: -Infinity, categoryThreshold: null, categoryItemThresholds: {}, categoryThresholds: {} };
+const MEASURE_CATEGORIES = { itemThreshold: null, categoryThreshold: -Infinity, categoryItemThresholds: {}, categoryThresholds: {} };
+
+// The highest confidence per id among tracker decisions of one kind.
+function keepBest(best, decisions, kind) {
+  for (const d of decisions) {
+    if (d.kind === kind && !(best.get(d.id) >= d.confidence)) best.set(d.id, d.confidence);
+  }
+}
+
+function argmax(best) {
+  let top = null;
+  for (const [id, confidence] of best) if (!top || confidence > top.confidence) top = { id, confidence };
+  return top;
+}
+
+/**
+ * What the tracker would decide on inside labeled segments of one video, for calibrating
+ * its thresholds on video evidence. Every sample with from <= t < to feeds the segment's
+ * own trackers (fresh at the segment start, so nothing carries over from a neighbour); after
+ * each sample the open tracks' decisions are read (as the live analyzer reads them). A
+ * segment's evidence is its most confident track decision over time: an item (the track's
+ * mean fused score, with the usual margin and minimum samples) and, from a second tracker
+ * that never suggests items, a category. At threshold t the segment would show an item iff
+ * that confidence >= t, whether tracks are read live or at their end (their final decision
+ * is the last one read), so a null segment counts as a false suggestion exactly then.
+ *
+ * @param {import('./engine.mjs').Engine} engine
+ * @param {AsyncIterable<{ t: number, width: number, height: number, rgba: Uint8Array, cut?: boolean }>} frames
+ * @param {{ from: number, to: number }[]} segments
+ * @param {{ k?: number, track?: object }} [options] track: the association settings analyzeVideo would use
+ * @returns {Promise<{ samples: number, item: { id, title, category, confidence } | null,
+ *   category: { id: string, confidence: number } | null }[]>} one per segment, in order
+ */
+export async function segmentEvidence(engine, frames, segments, options = {}) {
+  const core = await initCore(options);
+  const tables = new TrackTables();
+  const end = Math.max(...segments.map((s) => s.to));
+  const states = segments.map((seg) => ({ seg, samples: 0, trackers: null, items: new Map(), categories: new Map() }));
+  const open = (st) => {
+    st.trackers = [MEASURE_ITEMS, MEASURE_CATEGORIES].map((measure) =>
+      createTracker(core, { ...options.track, ...measure }, tables.categories, tables.categoryNames));
+  };
+  try {
+    for await (const f of frames) {
+      if (f.t >= end) break;  // stops the decoder
+      const inside = states.filter((st) => f.t >= st.seg.from && f.t < st.seg.to);
+      if (!inside.length) continue;
+      const r = await engine.analyzeImage(f.rgba, f.width, f.height, { k: options.k ?? 10, embeddings: true });
+      const regions = tables.regions(r.regions);
+      for (const st of inside) {
+        if (!st.trackers) open(st);
+        const [items, categories] = st.trackers;
+        if (!items.addSample(f.t, !!f.cut, regions)) throwCoreError(items);
+        if (!categories.addSample(f.t, !!f.cut, regions)) throwCoreError(categories);
+        keepBest(st.items, items.active(), 'item');
+        keepBest(st.categories, categories.active(), 'category');
+        ++st.samples;
+      }
+    }
+  } finally {
+    for (const st of states) for (const t of st.trackers ?? []) t.delete();
+  }
+  return states.map((st) => {
+    const item = argmax(st.items), category = argmax(st.categories);
+    const meta = item && tables.itemMeta[item.id];
+    return {
+      samples: st.samples,
+      item: item && { id: meta.id, title: meta.title, category: meta.category ?? null, confidence: item.confidence },
+      category: category && { id: tables.categoryNames[category.id], confidence: category.confidence },
+    };
+  });
 }

@@ -4,7 +4,9 @@
 #include <emscripten/bind.h>
 #include <emscripten/val.h>
 
+#include <cmath>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "bind_common.h"
@@ -18,6 +20,24 @@ namespace {
 float num(const val& o, const char* key, float fallback) {
   val v = o[key];
   return v.isNumber() ? v.as<float>() : fallback;
+}
+
+// [[ordinal, threshold], ...] -> map; a null threshold means "never" (JSON has no Infinity).
+// A malformed entry becomes a NaN threshold, which the tracker reports on the first sample.
+std::unordered_map<uint32_t, float> ordinal_thresholds(const val& o, const char* key) {
+  std::unordered_map<uint32_t, float> out;
+  val pairs = o[key];
+  if (pairs.isUndefined() || pairs.isNull()) return out;
+  const size_t n = pairs["length"].isNumber() ? pairs["length"].as<size_t>() : 0;
+  for (size_t i = 0; i < n; ++i) {
+    val id = pairs[i][0], t = pairs[i][1];
+    if (!id.isNumber()) {
+      out[sf::track::no_category] = NAN;
+      continue;
+    }
+    out[id.as<uint32_t>()] = t.isNull() ? INFINITY : t.isNumber() ? t.as<float>() : NAN;
+  }
+  return out;
 }
 
 val suggestion_json(const sf::track::suggestion& s) {
@@ -46,13 +66,17 @@ val suggestions_json(const std::vector<sf::track::suggestion>& all) {
 class wasm_tracker {
  public:
   // options: { minSamples, itemThreshold, categoryThreshold, minMargin, minIou, minCosine,
-  //            reacquireCosine, maxGap, mergeGap } (any subset; null thresholds = never).
+  //            reacquireCosine, maxGap, mergeGap } (any subset; null thresholds = never),
+  //   categoryItemThresholds / categoryThresholds: [[category ordinal, threshold], ...] that
+  //   replace the global ones for that category's items / for suggesting that category.
   explicit wasm_tracker(val o) {
     sf::track::options opt;
     opt.min_samples = uint32_t(num(o, "minSamples", float(opt.min_samples)));
     opt.item_threshold = o["itemThreshold"].isNull() ? INFINITY : num(o, "itemThreshold", opt.item_threshold);
     opt.category_threshold =
         o["categoryThreshold"].isNull() ? INFINITY : num(o, "categoryThreshold", opt.category_threshold);
+    opt.category_item_thresholds = ordinal_thresholds(o, "categoryItemThresholds");
+    opt.category_thresholds = ordinal_thresholds(o, "categoryThresholds");
     opt.min_margin = num(o, "minMargin", opt.min_margin);
     opt.min_iou = num(o, "minIou", opt.min_iou);
     opt.min_cosine = num(o, "minCosine", opt.min_cosine);

@@ -1,7 +1,9 @@
 // The demo page: the sample video (made from Grocery Store Dataset photos by tools/demo.mjs)
 // against the grocery catalog index, through the browser SDK (build/web = shopframe/web).
-// For automation it records every suggestion event in window.shopframeDemo.suggestions and
-// sets window.shopframeDemo.ready once the engine is loaded.
+// The user can drop in their own video and index (file inputs, or a drop anywhere on the page).
+// For automation it records every suggestion event in window.shopframeDemo.suggestions, sets
+// window.shopframeDemo.ready while an engine is loaded (false during a switch), and names the
+// video and index in use in window.shopframeDemo.source.
 import { attachShoppable, hasWasmSimd } from '/build/index.mjs';
 import '/build/element.mjs';
 
@@ -17,7 +19,10 @@ const SAMPLING = { sampleFps: Number(params.get('sampleFps') ?? 2), cpuBudget: N
 
 const $ = (id) => document.getElementById(id);
 const video = $('player');
-const demo = (window.shopframeDemo = { ready: false, error: null, suggestions: [], frames: 0, stats: null, session: null });
+// source: the names of the video and index in use (the user can drop in their own).
+const demo = (window.shopframeDemo = {
+  ready: false, error: null, suggestions: [], frames: 0, stats: null, session: null, source: { video: 'sample.webm', index: 'the sample catalog' },
+});
 let session = null;
 
 function status(text, isError = false) {
@@ -26,10 +31,12 @@ function status(text, isError = false) {
 }
 
 // Catalog thumbnails: the index stores the first image's path relative to the catalog file;
-// the demo server serves the dataset's iconic images under /grocery/iconic/.
+// the demo server serves the dataset's iconic images under /grocery/iconic/. Any other path but
+// a full URL (a dropped-in index) is relative to a file this page cannot reach: no thumbnail.
 function resolveImage(path) {
   const at = path.indexOf('iconic-images-and-descriptions/');
-  return at >= 0 ? `/grocery/iconic/${path.slice(at + 'iconic-images-and-descriptions/'.length)}` : path;
+  if (at >= 0) return `/grocery/iconic/${path.slice(at + 'iconic-images-and-descriptions/'.length)}`;
+  return /^https?:\/\//i.test(path) ? path : '';
 }
 
 function lane(el, spans, duration) {
@@ -103,30 +110,133 @@ function onFrame({ detail: f }) {
   }
 }
 
-async function attach(index) {
+// ---- the session, and switching to the user's own video and index
+
+// The index in use: a URL or the bytes of a file the user chose, and a name for messages.
+let index = { source: SAMPLE.index, name: 'the sample catalog' };
+// Switches run one at a time, in the order the user asked for them.
+let switching = Promise.resolve();
+const queued = (fn) => (switching = switching.then(fn, fn));
+
+async function stop() {
+  demo.ready = false;
   if (session) await session.detach();
   session = demo.session = null;
   byKey.clear();
   drawTimeline();
-  status('Loading the engine…');
-  try {
-    session = await attachShoppable(video, { index, models: MODELS, ...SAMPLING, onSuggestion, resolveImage });
-  } catch (e) {
-    demo.error = `${e.code ?? 'error'}: ${e.message}`;
-    status(`Cannot start: ${e.message}`, true);
-    throw e;
-  }
-  demo.session = session;
-  $('chips').session = session;
-  session.addEventListener('frame', onFrame);
-  session.addEventListener('error', ({ detail }) => {
+}
+
+async function start(next) {
+  status(`Loading the engine with ${next.name}…`);
+  const s = await attachShoppable(video, { index: next.source, models: MODELS, ...SAMPLING, onSuggestion, resolveImage });
+  session = demo.session = s;
+  $('chips').session = s;
+  s.addEventListener('frame', onFrame);
+  s.addEventListener('error', ({ detail }) => {
     demo.error = `${detail.code}: ${detail.message}`;
     status(`Error: ${detail.message}`, true);
   });
-  const i = session.info;
-  status(`Ready: ${i.vectors} catalog vectors, embedder ${i.embedder}, detector ${i.detector ?? 'none'}, SIMD ${i.simd}` +
-    `${i.calibrated ? '' : ' (index not calibrated: no suggestions)'}. Press play.`);
+  demo.source.index = next.name;
   demo.ready = true;
+  return s.info;
+}
+
+function readyText(i, name) {
+  return `Ready: ${name}, ${i.vectors} catalog vectors, embedder ${i.embedder}, detector ${i.detector ?? 'none'}, SIMD ${i.simd}` +
+    `${i.calibrated ? '' : ' (index not calibrated: no suggestions)'}. Press play.`;
+}
+
+/**
+ * A new session on `next` (the video element's current video). When its index cannot be used
+ * (not an index, damaged, built with another embedder), the page says why and goes back to the
+ * index that worked, so one bad file never leaves the page without an engine.
+ */
+async function useIndex(next) {
+  await stop();
+  try {
+    const info = await start(next);
+    index = next;
+    const problem = videoProblem();  // a video that failed while the engine loaded stays reported
+    demo.error = problem && `video: ${problem}`;
+    status(problem ?? readyText(info, next.name), !!problem);
+  } catch (e) {
+    demo.error = `${e.code ?? 'error'}: ${e.message}`;
+    const why = `Cannot use ${next.name}: ${e.message}`;
+    if (next === index) return status(why, true);
+    try {
+      await start(index);
+      status(`${why}. Still using ${index.name}.`, true);
+    } catch (again) {
+      status(`${why}; ${index.name} failed too: ${again.message}`, true);
+    }
+  }
+}
+
+function chooseIndex(file) {
+  return queued(async () => useIndex({ source: await file.arrayBuffer(), name: file.name }));
+}
+
+// A new video gets a new session: the analysed sample slots and the tracks were the old video's.
+function chooseVideo(file) {
+  return queued(async () => {
+    await stop();
+    const old = video.src;
+    video.src = URL.createObjectURL(file);
+    if (old.startsWith('blob:')) URL.revokeObjectURL(old);
+    demo.source.video = file.name;
+    $('truth-lane').replaceChildren();  // the ground truth lane is the sample's
+    await useIndex(index);
+  });
+}
+
+// MediaError codes in words; the browser's own message (often a decoder's) follows in brackets.
+const MEDIA_ERRORS = {
+  1: 'loading was stopped', 2: 'a network error interrupted loading',
+  3: 'the file is damaged or encoded in a way this browser cannot decode', 4: 'not a video format this browser can play',
+};
+
+function videoProblem() {
+  const e = video.error;
+  if (!e) return null;
+  return `Cannot play ${demo.source.video}: ${MEDIA_ERRORS[e.code] ?? `media error ${e.code}`}${e.message ? ` (${e.message})` : ''}.`;
+}
+
+const isVideoFile = (f) => f.type.startsWith('video/') || /\.(webm|mp4|m4v|mov|mkv|ogv)$/i.test(f.name);
+const isIndexFile = (f) => /\.sfi$/i.test(f.name);
+
+// Files dropped anywhere on the page: a video, an index (.sfi), or one of each.
+function onDrop(e) {
+  e.preventDefault();
+  document.body.classList.remove('dropping');
+  const files = [...(e.dataTransfer?.files ?? [])];
+  const videoFile = files.find(isVideoFile);
+  const indexFile = files.find(isIndexFile);
+  if (!videoFile && !indexFile) {
+    status(`Drop a video or a catalog index (.sfi); ${files.map((f) => f.name).join(', ') || 'nothing'} is neither.`, true);
+    return;
+  }
+  if (indexFile) chooseIndex(indexFile);
+  if (videoFile) chooseVideo(videoFile);
+}
+
+// The user's own files: the two file inputs, drops, and a video the browser cannot play.
+function acceptOwnFiles() {
+  const carriesFiles = (e) => [...(e.dataTransfer?.types ?? [])].includes('Files');
+  document.addEventListener('dragover', (e) => {
+    if (!carriesFiles(e)) return;
+    e.preventDefault();  // allows the drop
+    document.body.classList.add('dropping');
+  });
+  document.addEventListener('dragleave', (e) => {
+    if (e.relatedTarget === null) document.body.classList.remove('dropping');  // left the window
+  });
+  document.addEventListener('drop', onDrop);
+  $('own-video').addEventListener('change', (e) => { if (e.target.files[0]) chooseVideo(e.target.files[0]); });
+  $('own-index').addEventListener('change', (e) => { if (e.target.files[0]) chooseIndex(e.target.files[0]); });
+  video.addEventListener('error', () => {
+    demo.error = `video: ${videoProblem()}`;
+    status(videoProblem(), true);
+  });
 }
 
 async function main() {
@@ -138,21 +248,8 @@ async function main() {
   }
   video.addEventListener('loadedmetadata', drawTimeline);
   drawTruth(SAMPLE.truth);
-  $('own-video').addEventListener('change', (e) => {
-    const f = e.target.files[0];
-    if (!f) return;
-    video.src = URL.createObjectURL(f);
-    $('truth-lane').replaceChildren();
-    attach(ownIndex ?? SAMPLE.index).catch(() => {});
-  });
-  let ownIndex = null;
-  $('own-index').addEventListener('change', async (e) => {
-    const f = e.target.files[0];
-    if (!f) return;
-    ownIndex = await f.arrayBuffer();
-    attach(ownIndex.slice(0)).catch(() => {});
-  });
-  await attach(SAMPLE.index);
+  acceptOwnFiles();
+  await queued(() => useIndex(index));
 }
 
 main().catch((e) => console.warn('shopframe demo:', e.message));

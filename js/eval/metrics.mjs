@@ -332,3 +332,131 @@ export function confidenceModel(records, { features = DEFAULT_MODEL_FEATURES, l2
   for (let j = 0; j < d; ++j) bias -= (w[j] * mean[j]) / scale[j];
   return logisticModel({ features: names, weights, bias });
 }
+
+// ---------------------------------------------------------------------------------------
+// Per-category thresholds.
+
+/**
+ * Coverage, precision and false-suggestion rate of one threshold (same conventions as
+ * calibrate: inclusive, a record without a candidate or a finite confidence is never shown).
+ * @returns {{ threshold: number, coverage: number|null, precision: number|null, false_suggestion_rate: number|null,
+ *   in_catalog: number, out_of_catalog: number, shown_in: number, shown_out: number, right: number }}
+ */
+export function operatingPoint(records, threshold, { confidenceOf = defaultConfidence, candidateOf = defaultCandidate } = {}) {
+  return operatingPointOf(records, () => threshold, { confidenceOf, candidateOf, threshold });
+}
+
+// Like operatingPoint with a threshold per record (thresholdOf(r)).
+function operatingPointOf(records, thresholdOf, { confidenceOf, candidateOf, threshold = null }) {
+  assertRecords(records);
+  let inCatalog = 0, outOfCatalog = 0, shownIn = 0, shownOut = 0, right = 0;
+  for (const r of records) {
+    const expected = expectedOf(r);
+    if (expected !== null) inCatalog++; else outOfCatalog++;
+    const candidate = candidateOf(r);
+    const c = confidenceOf(r);
+    if (!hasId(candidate) || typeof c !== 'number' || !Number.isFinite(c) || !(c >= thresholdOf(r))) continue;
+    if (expected !== null) shownIn++; else shownOut++;
+    if (sameId(candidate, expected)) right++;
+  }
+  return {
+    threshold, coverage: ratio(shownIn, inCatalog), precision: ratio(right, shownIn + shownOut),
+    false_suggestion_rate: ratio(shownOut, outOfCatalog),
+    in_catalog: inCatalog, out_of_catalog: outOfCatalog, shown_in: shownIn, shown_out: shownOut, right,
+  };
+}
+
+/**
+ * How much data a category needs for a threshold of its own: `minInCatalog` in-catalog and
+ * `minOutOfCatalog` out-of-catalog queries whose candidate is in it. With fewer than
+ * 1 / maxFalseRate out-of-catalog queries a category could only be held to zero false
+ * suggestions on them, i.e. its threshold would just sit above its few null queries
+ * (overfitting), so the default asks for that many, and at least 20 of each kind.
+ */
+export function categoryMinimums(maxFalseRate = 0.02, { minInCatalog, minOutOfCatalog } = {}) {
+  return {
+    minInCatalog: minInCatalog ?? 20,
+    minOutOfCatalog: minOutOfCatalog ?? Math.max(20, Math.ceil(1 / Math.max(maxFalseRate, 1e-9) - 1e-9)),
+  };
+}
+
+/**
+ * Thresholds per category where there is enough data, a global one elsewhere, chosen so
+ * that every category with its own threshold and the rest taken together each keep
+ * false suggestions at <= maxFalseRate (so all queries together do too):
+ * - records are grouped by categoryOf(r) (the category of the candidate the threshold
+ *   decides on; null: no category, always in the rest);
+ * - a category with >= minInCatalog in-catalog and >= minOutOfCatalog out-of-catalog
+ *   records gets calibrate() on its own records;
+ * - the global threshold (for every other category, including ones never seen here) is the
+ *   higher of calibrate() on all records and calibrate() on the rest's records (when the
+ *   rest has both kinds), so the rest alone also keeps to the target;
+ * - should the combination still exceed maxFalseRate on all records (possible only when
+ *   the rest lacks one kind of query), the own thresholds are dropped and `dropped` says why.
+ *
+ * @returns {{ threshold: number, coverage, precision, false_suggestion_rate,
+ *   global_only: object,            (calibrate() on all records: what one threshold gives)
+ *   by_category: Record<string, { threshold, coverage, precision, false_suggestion_rate, in_catalog, out_of_catalog }>,
+ *   categories: { category, in_catalog, out_of_catalog, own: boolean, threshold, coverage, precision, false_suggestion_rate }[],
+ *   min_in_catalog: number, min_out_of_catalog: number, dropped: string|null }}
+ */
+export function calibrateByCategory(records, {
+  maxFalseRate = 0.02, confidenceOf = defaultConfidence, candidateOf = defaultCandidate,
+  categoryOf = (r) => topOf(r)[0]?.category ?? null, minInCatalog, minOutOfCatalog,
+} = {}) {
+  assertRecords(records);
+  const mins = categoryMinimums(maxFalseRate, { minInCatalog, minOutOfCatalog });
+  const opts = { maxFalseRate, confidenceOf, candidateOf };
+  const keyOf = (r) => {
+    const c = categoryOf(r);
+    return hasId(c) && c !== '' ? String(c) : null;
+  };
+  const groups = new Map();  // category (null: none) -> records
+  for (const r of records) {
+    const key = keyOf(r);
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key).push(r);
+  }
+  const counts = (rs) => ({ in: rs.filter((r) => expectedOf(r) !== null).length, out: rs.filter((r) => expectedOf(r) === null).length });
+  const own = new Map();     // category -> calibrate() result
+  const rest = [];
+  for (const [c, rs] of groups) {
+    const n = counts(rs);
+    if (c !== null && n.in >= mins.minInCatalog && n.out >= mins.minOutOfCatalog) own.set(c, calibrate(rs, opts));
+    else rest.push(...rs);
+  }
+  const globalOnly = calibrate(records, opts);
+  const restCounts = counts(rest);
+  let fallback = globalOnly.threshold;
+  if (own.size && restCounts.in > 0 && restCounts.out > 0) fallback = Math.max(fallback, calibrate(rest, opts).threshold);
+
+  const pointWith = (ownThresholds, global) => operatingPointOf(records, (r) => {
+    const c = keyOf(r);
+    return c !== null && ownThresholds.has(c) ? ownThresholds.get(c).threshold : global;
+  }, { confidenceOf, candidateOf });
+  let combined = pointWith(own, fallback);
+  let dropped = null;
+  const tolerance = 1e-12;
+  if (own.size && (combined.false_suggestion_rate ?? 0) > maxFalseRate + tolerance) {
+    dropped = `per-category thresholds with global ${fallback} gave ${combined.false_suggestion_rate} false suggestions on all ` +
+      `queries, above ${maxFalseRate}; one global threshold is used`;
+    own.clear();
+    fallback = globalOnly.threshold;
+    combined = pointWith(own, fallback);
+  }
+
+  const brief = ({ threshold, coverage, precision, false_suggestion_rate }) => ({ threshold, coverage, precision, false_suggestion_rate });
+  const categories = [...groups.entries()].filter(([c]) => c !== null).map(([c, rs]) => {
+    const n = counts(rs);
+    const threshold = own.has(c) ? own.get(c).threshold : fallback;
+    return { category: c, in_catalog: n.in, out_of_catalog: n.out, own: own.has(c), ...brief(operatingPoint(rs, threshold, { confidenceOf, candidateOf })) };
+  }).sort((a, b) => (a.category < b.category ? -1 : a.category > b.category ? 1 : 0));
+  const byCategory = {};
+  for (const row of categories) {
+    if (row.own) byCategory[row.category] = { ...brief(row), in_catalog: row.in_catalog, out_of_catalog: row.out_of_catalog };
+  }
+  return {
+    ...brief({ ...combined, threshold: fallback }), global_only: brief(globalOnly), by_category: byCategory, categories,
+    min_in_catalog: mins.minInCatalog, min_out_of_catalog: mins.minOutOfCatalog, dropped,
+  };
+}

@@ -1,4 +1,4 @@
-// Self-contained HTML report for `shopframe eval`: no scripts, no external assets.
+// Self-contained HTML report for `shopframe eval` and `shopframe calibrate`: no scripts, no external assets.
 // Every piece of caller-supplied text goes through escapeHtml (titles, paths, ids, notes).
 
 /** Escape text for HTML element content and quoted attribute values. */
@@ -19,7 +19,7 @@ const clamp01 = (v) => Math.min(1, Math.max(0, v));
 
 const CSS = `
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#1d2330;background:#fff}
-h1{font-size:22px;margin:0 0 16px}h2{font-size:17px;margin:28px 0 10px}
+h1{font-size:22px;margin:0 0 16px}h2{font-size:17px;margin:28px 0 10px}h3{font-size:15px;margin:18px 0 6px}
 table{border-collapse:collapse;margin:6px 0}th,td{border:1px solid #d5d9e0;padding:4px 10px;text-align:left;vertical-align:top}
 th{background:#f2f4f7;font-weight:600}td.n{text-align:right;font-variant-numeric:tabular-nums}
 td.path{font-family:ui-monospace,Menlo,Consolas,monospace;word-break:break-all;max-width:420px}
@@ -160,6 +160,39 @@ ${rows.join('\n')}
 </tbody></table>`;
 }
 
+// One table per calibrated threshold kind: per category, the queries it had, the threshold
+// applied there (its own, or the global one when it had too little data) and what that gives.
+function perCategoryTables(tables) {
+  if (!Array.isArray(tables) || tables.length === 0) return '';
+  const parts = ['<h2>Per category</h2>'];
+  for (const t of tables) {
+    const rows = Array.isArray(t?.rows) ? t.rows : [];
+    parts.push(`<h3>${escapeHtml(t.title)}</h3>`);
+    parts.push(`<p class="muted">A category gets its own threshold with at least ${escapeHtml(count(t.minInCatalog))} in-catalog and ` +
+      `${escapeHtml(count(t.minOutOfCatalog))} out-of-catalog queries whose candidate is in it; elsewhere the global threshold ` +
+      `${escapeHtml(thresholdText(t.global))} applies (one threshold for everything would be ${escapeHtml(thresholdText(t.globalOnly?.threshold))}: ` +
+      `coverage ${escapeHtml(pct(t.globalOnly?.coverage))}, false-suggestion rate ${escapeHtml(pct(t.globalOnly?.false_suggestion_rate))}).</p>`);
+    if (t.dropped) parts.push(`<p>${escapeHtml(t.dropped)}</p>`);
+    if (!rows.length) {
+      parts.push('<p>No query had a candidate with a category.</p>');
+      continue;
+    }
+    const body = rows.map((r) => {
+      const threshold = r.own ? thresholdText(r.threshold) : `global threshold: too little data (${thresholdText(r.threshold)})`;
+      return `<tr><td>${escapeHtml(r.category)}</td><td class="n">${escapeHtml(count(r.in_catalog))}</td>` +
+        `<td class="n">${escapeHtml(count(r.out_of_catalog))}</td><td${r.own ? ' class="n"' : ''}>${escapeHtml(threshold)}</td>` +
+        `<td class="n">${escapeHtml(pct(r.coverage))}</td><td class="n">${escapeHtml(pct(r.precision))}</td>` +
+        `<td class="n">${escapeHtml(pct(r.false_suggestion_rate))}</td></tr>`;
+    });
+    parts.push(`<table><thead><tr><th>Category</th><th>Queries in catalog</th><th>Queries out of catalog</th><th>Threshold</th>` +
+      `<th>Coverage</th><th>Precision</th><th>False-suggestion rate</th></tr></thead>
+<tbody>
+${body.join('\n')}
+</tbody></table>`);
+  }
+  return parts.join('\n');
+}
+
 function notesHtml(notes) {
   if (notes === undefined || notes === null || notes === '') return '';
   const list = Array.isArray(notes) ? notes : [notes];
@@ -169,11 +202,13 @@ function notesHtml(notes) {
 /**
  * Render the evaluation report as one self-contained HTML document (inline CSS and SVG,
  * no scripts, no external assets). All inputs are optional; text is HTML-escaped.
+ * perCategory: tables of per-category thresholds, each { title, rows: calibrateByCategory's
+ * `categories`, minInCatalog, minOutOfCatalog, global (threshold), globalOnly, dropped }.
  * @param {{ title?: string, metrics?: object, curve?: object[], calibration?: object,
- *   records?: object[], notes?: string|string[], maxMistakes?: number }} input
+ *   records?: object[], notes?: string|string[], maxMistakes?: number, perCategory?: object[] }} input
  * @returns {string}
  */
-export function renderReport({ title = 'shopframe evaluation', metrics = {}, curve = [], calibration = null, records = [], notes = null, maxMistakes = 50 } = {}) {
+export function renderReport({ title = 'shopframe evaluation', metrics = {}, curve = [], calibration = null, records = [], notes = null, maxMistakes = 50, perCategory = [] } = {}) {
   const m = metrics && typeof metrics === 'object' ? metrics : {};
   return `<!DOCTYPE html>
 <html lang="en">
@@ -192,6 +227,7 @@ ${metricRows(m)}
 ${calibrationTable(calibration)}
 <h2>Precision and false-suggestion rate vs coverage</h2>
 ${plotSvg(curve, calibration)}
+${perCategoryTables(perCategory)}
 ${timingTable(m.timings_ms)}
 ${mistakesTable(records, Math.max(0, Math.floor(Number(maxMistakes) || 0)))}
 ${notesHtml(notes)}

@@ -4,11 +4,11 @@ import { dirname, resolve } from 'node:path';
 
 import { ShopframeError } from '../errors.mjs';
 import { createEngine } from '../engine.mjs';
-import { calibrate, confidenceModel, evaluate, precisionCoverageCurve } from '../eval/metrics.mjs';
+import { calibrate, calibrateByCategory, categoryMinimums, confidenceModel, evaluate, precisionCoverageCurve } from '../eval/metrics.mjs';
 import { leadingCategory } from '../decide.mjs';
 import { renderReport } from '../eval/report.mjs';
 import { writeFileAtomic } from './atomic_write.mjs';
-import { analyzeVideo } from '../video.mjs';
+import { analyzeVideo, segmentEvidence } from '../video.mjs';
 import { probeVideo, readVideoFrames } from './video_frames.mjs';
 import { progressBar } from './progress.mjs';
 
@@ -123,7 +123,25 @@ export async function analyzeCommand(argv, { parse, openIndex, UsageError }) {
   if (failed) process.exitCode = 1;
 }
 
-async function readLabeled(path) {
+// One labeled line: an image, or a video segment, with the expected product (null: not in the catalog).
+function labeledQuery(q, where, dir, videos) {
+  const bad = (field, what) => new ShopframeError('parse_error', `${where}: field '${field}': ${what}`);
+  if (q === null || typeof q !== 'object' || Array.isArray(q)) throw new ShopframeError('parse_error', `${where}: expected a JSON object`);
+  if (q.expected !== null && typeof q.expected !== 'string') throw bad('expected', 'expected a product id or null');
+  if (q.category !== undefined && q.category !== null && typeof q.category !== 'string') throw bad('category', 'expected a category path or null');
+  const common = { expected: q.expected, expectedCategory: q.category ?? null };
+  if (q.video !== undefined) {
+    if (!videos) throw bad('video', 'video segments are only read by `shopframe calibrate` (evaluate videos with tools/video-eval.mjs)');
+    if (typeof q.video !== 'string' || !q.video) throw bad('video', 'expected a non-empty string');
+    if (!(typeof q.from === 'number' && Number.isFinite(q.from) && q.from >= 0)) throw bad('from', 'expected seconds >= 0');
+    if (!(typeof q.to === 'number' && Number.isFinite(q.to) && q.to > q.from)) throw bad('to', `expected seconds > from (${q.from})`);
+    return { video: resolve(dir, q.video), shown: q.video, from: q.from, to: q.to, ...common };
+  }
+  if (typeof q.image !== 'string' || !q.image) throw bad('image', `expected a non-empty string${videos ? ' (or a "video" segment)' : ''}`);
+  return { image: resolve(dir, q.image), shown: q.image, ...common };
+}
+
+async function readLabeled(path, { videos = false } = {}) {
   let text;
   try {
     text = await readFile(path, 'utf8');
@@ -139,9 +157,7 @@ async function readLabeled(path) {
     } catch (e) {
       throw new ShopframeError('parse_error', `${path}:${i + 1}: ${e.message}`);
     }
-    if (typeof q?.image !== 'string' || !q.image) throw new ShopframeError('parse_error', `${path}:${i + 1}: field 'image': expected a non-empty string`);
-    if (q.expected !== null && typeof q.expected !== 'string') throw new ShopframeError('parse_error', `${path}:${i + 1}: field 'expected': expected a product id or null`);
-    out.push({ image: resolve(dirname(path), q.image), shown: q.image, expected: q.expected, expectedCategory: q.category ?? null });
+    out.push(labeledQuery(q, `${path}:${i + 1}`, dirname(path), videos));
   });
   return out;
 }
@@ -213,52 +229,229 @@ export async function evalCommand(argv, { parse, openIndex, UsageError }) {
   }
 }
 
+// Per-category part of a calibration: what the engine reads (by_category) and the table
+// that says, per category, how much data there was and what the threshold gives.
+function perCategoryTable(c) {
+  return { min_in_catalog: c.min_in_catalog, min_out_of_catalog: c.min_out_of_catalog, global_only: c.global_only,
+    dropped: c.dropped, categories: c.categories };
+}
+
+const holdoutOf = (c) => ({ coverage: c.coverage, precision: c.precision, false_suggestion_rate: c.false_suggestion_rate });
+
+// Category-suggestion records: the candidate is the category the leading matches agree on.
+const categoryRecordsOf = (records, leading) => records.map((r) => ({
+  expected: r.expectedCategory ?? null, features: r.features, top: [{ id: leading(r) }],
+}));
+
+// Category thresholds need queries of both kinds: ones whose "category" is in the catalog, and
+// `null` ones (a category the catalog lacks), or the false-suggestion rate is not measured and
+// any threshold would pass. Without them the category part stays as it was.
+const measurable = (records) => records.some((r) => r.expected !== null) && records.some((r) => r.expected === null);
+
+/** Image thresholds: the logistic confidence (image decisions) and the fused score, per category where there is enough data. */
+function calibrateImages(records, { maxFalseRate, minimums, source }) {
+  const byCandidate = { maxFalseRate, ...minimums };
+  const model = confidenceModel(records);
+  const item = calibrateByCategory(records, { ...byCandidate, confidenceOf: (r) => model.predict(r.features) });
+  const score = calibrateByCategory(records, { ...byCandidate, confidenceOf: (r) => r.features.score1 });
+  const byCategory = {};
+  for (const [c, e] of Object.entries(item.by_category)) {
+    byCategory[c] = { threshold: e.threshold, in_catalog: e.in_catalog, out_of_catalog: e.out_of_catalog, holdout: holdoutOf(e) };
+  }
+  for (const [c, e] of Object.entries(score.by_category)) {
+    byCategory[c] = { ...(byCategory[c] ?? { in_catalog: e.in_catalog, out_of_catalog: e.out_of_catalog }), score_threshold: e.threshold };
+  }
+  const categoryRecords = categoryRecordsOf(records, (r) => leadingCategory(r.top));
+  const category = measurable(categoryRecords)
+    ? calibrateByCategory(categoryRecords, { ...byCandidate, confidenceOf: (r) => r.features.score1, categoryOf: (r) => r.top[0].id })
+    : null;
+  const nulls = records.filter((r) => r.expected === null).length;
+  return {
+    model,
+    item,
+    calibration: {
+      maxFalseRate, source, queries: records.length, in_catalog: records.length - nulls, out_of_catalog: nulls,
+      item: { threshold: item.threshold, score_threshold: score.threshold,
+        model: { features: model.features, weights: model.weights, bias: model.bias },
+        holdout: holdoutOf(item), by_category: byCategory, per_category: perCategoryTable(item) },
+      category: category && { threshold: category.threshold, holdout: holdoutOf(category),
+        by_category: Object.fromEntries(Object.entries(category.by_category).map(([c, e]) => [c,
+          { threshold: e.threshold, in_catalog: e.in_catalog, out_of_catalog: e.out_of_catalog, holdout: holdoutOf(e) }])),
+        per_category: perCategoryTable(category) },
+    },
+  };
+}
+
 /**
- * `shopframe calibrate`: thresholds from labeled photos taken apart from the catalog (the
- * build's own hold-out calibration is optimistic: catalog photos are near-duplicates),
- * stored in the index's CONF section (atomically, in place or to -o).
+ * Video segments -> one record per segment from the tracker's decisions (js/video.mjs
+ * segmentEvidence): each video is decoded once, its segments tracked separately.
+ */
+async function collectVideoRecords(engine, segments, fps) {
+  const byVideo = new Map();
+  for (const q of segments) {
+    if (!byVideo.has(q.video)) byVideo.set(q.video, []);
+    byVideo.get(q.video).push(q);
+  }
+  const records = [];
+  const bar = progressBar(process.stderr);
+  let done = 0;
+  try {
+    for (const [path, qs] of byVideo) {
+      const probe = await probeVideo(path);
+      const evidence = await segmentEvidence(engine, readVideoFrames(path, { fps, probe }), qs);
+      qs.forEach((q, i) => {
+        const e = evidence[i];
+        if (e.samples === 0) throw new ShopframeError('invalid_argument', `video ${q.shown}: no samples in segment ${q.from}..${q.to} s (the video lasts ${probe.duration} s)`);
+        records.push({
+          video: q.shown, from: q.from, to: q.to, samples: e.samples, expected: q.expected, expectedCategory: q.expectedCategory,
+          top: e.item ? [{ id: e.item.id, title: e.item.title, category: e.item.category, score: e.item.confidence }] : [],
+          features: { score1: e.item?.confidence ?? NaN },
+          category: e.category,
+        });
+      });
+      bar.update('videos', (done += qs.length), segments.length);
+    }
+  } finally {
+    bar.done();
+  }
+  return records;
+}
+
+/** Tracker thresholds from video-segment records: the track's mean fused score, per category where there is enough data. */
+function calibrateVideo(records, { maxFalseRate, minimums, source, fps }) {
+  const opts = { maxFalseRate, ...minimums, confidenceOf: (r) => r.features.score1 };
+  const item = calibrateByCategory(records, opts);
+  const categoryRecords = records.map((r) => ({
+    expected: r.expectedCategory ?? null, features: { score1: r.category?.confidence ?? NaN }, top: [{ id: r.category?.id ?? null }],
+  }));
+  const category = measurable(categoryRecords) ? calibrateByCategory(categoryRecords, { ...opts, categoryOf: (r) => r.top[0].id }) : null;
+  const part = (c) => c && { threshold: c.threshold, holdout: holdoutOf(c),
+    by_category: Object.fromEntries(Object.entries(c.by_category).map(([k, e]) => [k,
+      { threshold: e.threshold, in_catalog: e.in_catalog, out_of_catalog: e.out_of_catalog, holdout: holdoutOf(e) }])),
+    per_category: perCategoryTable(c) };
+  const nulls = records.filter((r) => r.expected === null).length;
+  return {
+    item,
+    calibration: { maxFalseRate, source, fps, segments: records.length, in_catalog: records.length - nulls, out_of_catalog: nulls,
+      samples: records.reduce((a, r) => a + r.samples, 0), item: part(item), category: part(category) },
+  };
+}
+
+// Video records with the item each would show at the chosen thresholds (per category, else
+// global), so that the report's metrics describe that operating point.
+function atOperatingPoint(records, c) {
+  return records.map((r) => {
+    const category = r.top[0]?.category;
+    const threshold = category && Object.hasOwn(c.by_category, category) ? c.by_category[category].threshold : c.threshold;
+    const shown = r.top.length > 0 && r.features.score1 >= threshold;
+    return { ...r, suggestion: shown ? { id: r.top[0].id, kind: 'item', confidence: r.features.score1 } : null };
+  });
+}
+
+const CATEGORY_KEPT = (kind, instead) => `note: category thresholds not calibrated from the ${kind}: that needs queries with a ` +
+  `"category" and queries without one (null: a category the catalog lacks); ${instead}`;
+
+function positiveInteger(values, name, UsageError) {
+  if (values[name] === undefined) return undefined;
+  const n = Number(values[name]);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be an integer >= 1, got ${values[name]}`);
+  return n;
+}
+
+function requireNulls(queries, kind, path) {
+  if (queries.length && !queries.some((q) => q.expected === null)) {
+    throw new ShopframeError('invalid_argument', `${path}: no ${kind} with "expected": null; their false-suggestion rate cannot be measured`);
+  }
+}
+
+function perCategoryReport(title, c) {
+  return { title, rows: c.categories, minInCatalog: c.min_in_catalog, minOutOfCatalog: c.min_out_of_catalog,
+    global: c.threshold, globalOnly: c.global_only, dropped: c.dropped };
+}
+
+/**
+ * `shopframe calibrate`: thresholds from labeled photos and video segments taken apart from
+ * the catalog (the build's own hold-out calibration is optimistic: catalog photos are
+ * near-duplicates), per category where there is enough data, stored in the index's CONF
+ * section (atomically, in place or to -o). Photos recalibrate the image thresholds, video
+ * segments the tracker's (`calibration.video`); a kind absent from the file keeps what the
+ * index had.
  */
 export async function calibrateCommand(argv, { parse, openIndex, UsageError }) {
-  const { values } = parse(argv, { ...evalOptions(), output: { type: 'string', short: 'o' } });
+  const { values } = parse(argv, {
+    ...evalOptions(), output: { type: 'string', short: 'o' }, fps: { type: 'string', default: '2' },
+    'category-min-in': { type: 'string' }, 'category-min-out': { type: 'string' },
+  });
   if (!values.catalog || !values.labeled) throw new UsageError('calibrate needs --catalog INDEX.sfi and --labeled QUERIES.jsonl');
   const maxFalseRate = maxFalseRateOf(values, UsageError);
-  const queries = await readLabeled(values.labeled);
-  const nulls = queries.filter((q) => q.expected === null).length;
-  if (nulls === 0) throw new ShopframeError('invalid_argument', `${values.labeled}: no queries with "expected": null; the false-suggestion rate cannot be measured`);
+  const fps = Number(values.fps);
+  if (!(fps > 0 && fps <= 30)) throw new UsageError(`--fps must be a number in (0, 30], got ${values.fps}`);
+  const minimums = categoryMinimums(maxFalseRate, {
+    minInCatalog: positiveInteger(values, 'category-min-in', UsageError), minOutOfCatalog: positiveInteger(values, 'category-min-out', UsageError),
+  });
+  const queries = await readLabeled(values.labeled, { videos: true });
+  const images = queries.filter((q) => q.image), segments = queries.filter((q) => q.video);
+  if (!queries.some((q) => q.expected === null)) {
+    throw new ShopframeError('invalid_argument', `${values.labeled}: no queries with "expected": null; the false-suggestion rate cannot be measured`);
+  }
+  requireNulls(images, 'image queries', values.labeled);
+  requireNulls(segments, 'video segments', values.labeled);
+  const source = `labeled queries ${values.labeled}`;
   const engine = await openEngine(values, openIndex);
-  let records, bytes;
+  let bytes;
   try {
-    records = await collectRecords(engine, queries);
-    const model = confidenceModel(records);
-    const item = calibrate(records, { maxFalseRate, confidenceOf: (r) => model.predict(r.features) });
-    const itemScore = calibrate(records, { maxFalseRate, confidenceOf: (r) => r.features.score1 });
-    const categoryRecords = records.map((r) => ({
-      expected: r.expectedCategory ?? null, features: r.features, top: [{ id: leadingCategory(r.top) }],
-    }));
-    const category = categoryRecords.some((r) => r.expected !== null)
-      ? calibrate(categoryRecords, { maxFalseRate, confidenceOf: (r) => r.features.score1 }) : null;
-    const calibration = {
-      maxFalseRate, source: `labeled queries ${values.labeled}`, queries: records.length, in_catalog: records.length - nulls,
-      out_of_catalog: nulls,
-      item: { threshold: item.threshold, score_threshold: itemScore.threshold,
-        model: { features: model.features, weights: model.weights, bias: model.bias },
-        holdout: { coverage: item.coverage, precision: item.precision, false_suggestion_rate: item.false_suggestion_rate } },
-      category: category && { threshold: category.threshold,
-        holdout: { coverage: category.coverage, precision: category.precision, false_suggestion_rate: category.false_suggestion_rate } },
-    };
+    const before = engine.index.config()?.calibration ?? null;
+    let calibration = before ? { ...before } : {};
+    let imageResult = null, videoResult = null;
+    if (images.length) {
+      const records = await collectRecords(engine, images);
+      imageResult = { records, ...calibrateImages(records, { maxFalseRate, minimums, source }) };
+      const kept = { ...(imageResult.calibration.category ? {} : { category: calibration.category ?? null }),
+        ...(calibration.video ? { video: calibration.video } : {}) };
+      calibration = { ...imageResult.calibration, ...kept };
+      if (!imageResult.calibration.category) console.error(CATEGORY_KEPT('image queries', 'the previous ones stay'));
+    }
+    if (segments.length) {
+      const records = await collectVideoRecords(engine, segments, fps);
+      videoResult = { records, ...calibrateVideo(records, { maxFalseRate, minimums, source, fps }) };
+      calibration.video = { ...videoResult.calibration, category: videoResult.calibration.category ?? before?.video?.category ?? null };
+      if (!videoResult.calibration.category) console.error(CATEGORY_KEPT('video segments', 'the previous video ones, else the image ones, apply'));
+    }
     bytes = engine.index.withConfig({ ...(engine.index.config() ?? {}), calibration });
     console.log(JSON.stringify(calibration, null, 2));
-    if (values.report) {
-      const curve = precisionCoverageCurve(records, (r) => model.predict(r.features));
-      const html = renderReport({ title: `shopframe calibrate: ${values.labeled} against ${values.catalog}`,
-        metrics: evaluate(records), curve, calibration: item, records,
-        notes: [`Confidence: logistic model over (${model.features.join(', ')}); operating point at <= ${maxFalseRate} false suggestions on the ${nulls} out-of-catalog queries.`] });
-      await writeFileAtomic(values.report, html);
-      console.error(`report: ${values.report}`);
-    }
+    if (values.report) await writeCalibrationReport(values, { images: imageResult, video: videoResult, maxFalseRate });
   } finally {
     await engine.close();
   }
   await writeFileAtomic(values.output ?? values.catalog, bytes);
   console.error(`calibration stored in ${values.output ?? values.catalog}`);
+}
+
+async function writeCalibrationReport(values, { images, video, maxFalseRate }) {
+  const title = `shopframe calibrate: ${values.labeled} against ${values.catalog}`;
+  const notes = [], perCategory = [];
+  let input;
+  if (images) {
+    const { records, model, item, calibration } = images;
+    input = { metrics: evaluate(records), curve: precisionCoverageCurve(records, (r) => model.predict(r.features)), calibration: item, records };
+    notes.push(`Image queries. Confidence: logistic model over (${model.features.join(', ')}); operating point at <= ${maxFalseRate} false suggestions on the ${calibration.out_of_catalog} out-of-catalog photos.`);
+    perCategory.push(perCategoryReport('Image item thresholds (logistic confidence) per category of the top-1 product', item));
+    const cat = calibration.category?.per_category;
+    if (cat) perCategory.push(perCategoryReport('Image category-suggestion thresholds per suggested category', { ...cat, threshold: calibration.category.threshold }));
+  }
+  if (video) {
+    const { records, item, calibration } = video;
+    if (!input) {
+      const shown = atOperatingPoint(records, item).map((r) => ({ ...r, image: `${r.video} [${r.from}-${r.to} s]` }));
+      input = { metrics: evaluate(shown), curve: precisionCoverageCurve(records), calibration: item, records: shown };
+    }
+    notes.push(`Video segments: ${calibration.segments} (${calibration.out_of_catalog} out of catalog), ${calibration.samples} samples at ${calibration.fps} fps; ` +
+      'a segment counts as shown at threshold t when one of its tracks decided an item with mean fused score >= t.' +
+      (images ? ' The plot and the metrics above are the image queries\'.' : ''));
+    perCategory.push(perCategoryReport('Video (tracker) item thresholds per category of the track\'s item', item));
+    const cat = calibration.category?.per_category;
+    if (cat) perCategory.push(perCategoryReport('Video (tracker) category-suggestion thresholds per suggested category', { ...cat, threshold: calibration.category.threshold }));
+  }
+  await writeFileAtomic(values.report, renderReport({ title, ...input, notes, perCategory }));
+  console.error(`report: ${values.report}`);
 }

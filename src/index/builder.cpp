@@ -314,8 +314,10 @@ result<std::vector<uint8_t>> with_config(const index_view& index, std::string_vi
                                                   " bytes, more than " + std::to_string(format::kMaxConfigBytes));
   const uint8_t* data = index.bytes();
   if (!data) return make_error(status::invalid_argument, "with_config: the index is not open");
-  // Every section except CONF, byte for byte, then the new CONF; the header is kept and
-  // serialise() refreshes sizes, counts and checksums.
+  // Every section except CONF, byte for byte, then the new CONF; the header is kept but
+  // stamped with the current version (the new CONF may use what only it defines: a
+  // recalibrated version-1 file becomes a version-2 file), and serialise() refreshes sizes,
+  // counts and checksums.
   std::vector<section_blob> sections;
   for (const section_info& si : index.info().sections) {
     if (si.kind == "CONF") continue;
@@ -326,6 +328,7 @@ result<std::vector<uint8_t>> with_config(const index_view& index, std::string_vi
   }
   if (!config_json.empty()) sections.push_back(make_section("CONF", config_json.data(), config_json.size()));
   std::vector<uint8_t> header(data, data + format::kHeaderBytes);
+  format::store<uint32_t>(header.data() + format::hdr::version, format::kVersion);
   return serialise(sections, std::move(header));
 }
 

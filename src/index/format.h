@@ -37,7 +37,12 @@
 namespace sf::format {
 
 inline constexpr char kMagic[8] = {'S', 'F', 'I', 'N', 'D', 'E', 'X', '\x1a'};
-inline constexpr uint32_t kVersion = 1;
+// Version written. 2 has the layout of 1; what changed is the CONF calibration, which may hold
+// per-category and video-track thresholds (docs/index-format.md, "Versioning"): a reader that
+// only knows 1 would apply the global thresholds alone, so it must refuse such a file.
+inline constexpr uint32_t kVersion = 2;
+// Oldest version read: a version-1 file is read exactly as before.
+inline constexpr uint32_t kOldestReadableVersion = 1;
 inline constexpr size_t kHeaderBytes = 128;
 inline constexpr size_t kSectionEntryBytes = 32;
 inline constexpr size_t kAlign = 64;

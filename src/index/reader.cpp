@@ -92,8 +92,9 @@ struct index_reader {
       return fail(status::truncated, "file is " + std::to_string(size) + " bytes, shorter than the 128-byte header");
     if (std::memcmp(data, format::kMagic, 8) != 0) return fail(status::corrupt, "not a shopframe index: bad magic" + at(0));
     uint32_t version = format::load<uint32_t>(data + format::hdr::version);
-    if (version != format::kVersion)
+    if (version < format::kOldestReadableVersion || version > format::kVersion)
       return fail(status::unsupported, "format version " + std::to_string(version) + " is not supported (this build reads " +
+                                           std::to_string(format::kOldestReadableVersion) + " to " +
                                            std::to_string(format::kVersion) + ")" + at(format::hdr::version));
     uint32_t crc = crc32(data, format::hdr::header_crc);
     if (crc != format::load<uint32_t>(data + format::hdr::header_crc))

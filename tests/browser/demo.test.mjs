@@ -4,20 +4,21 @@
 // the SDK bundle (build/web). tools/test.sh prepares both.
 //
 //   node --test tests/browser/        CHROMIUM=/path/to/chrome to use another browser
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 
 import { chromium } from 'playwright-core';
 
 import { createDemoServer, repoMounts } from '../../web/server.mjs';
-import { buildIndexDetailed } from '../../js/shopframe.mjs';
+import { buildIndexDetailed, loadIndex } from '../../js/shopframe.mjs';
 import { tinyEmbedder, writeManifest } from '../js/lib/tiny_onnx.mjs';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -28,7 +29,8 @@ const EXECUTABLE = process.env.CHROMIUM ?? '/usr/bin/chromium';
 let server, base, browser, tinyDir;
 
 before(async () => {
-  for (const f of [join(DEMO, 'catalog.sfi'), join(DEMO, 'sample.webm'), join(DEMO, 'sample.json'), join(REPO, 'build', 'web', 'worker.mjs')]) {
+  for (const f of [join(DEMO, 'catalog.sfi'), join(DEMO, 'sample.webm'), join(DEMO, 'sample.json'), join(REPO, 'build', 'web', 'worker.mjs'),
+    join(REPO, 'build', 'demo', 'grocery', 'catalog-open.jsonl')]) {
     assert.ok(existsSync(f), `${f} is missing: run tools/demo.sh --no-serve (or tools/test.sh) first`);
   }
   assert.ok(existsSync(EXECUTABLE), `${EXECUTABLE} is missing: apt-get install chromium (tools/setup.sh does)`);
@@ -161,6 +163,125 @@ test('demo: the chip is a keyboard-operable button that opens a panel of similar
   await page.keyboard.press('Escape');
   await panel.waitFor({ state: 'hidden' });
   assert.equal(await chip.getAttribute('aria-expanded'), 'false');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+// ----------------------------------------------------------------------------- your own video and index
+
+/**
+ * What a user would bring, made as a user would: an index built by the CLI from 25 of the demo
+ * catalog's products (every third, plus the two the clip shows; iconic image + 11 train photos
+ * each, whose embeddings the demo's build cached), renamed so that every suggestion and similar
+ * item shows which index answered (ids "own-...", categories "Own/..."); and an 8 s clip of
+ * val photos of two of them (tools/make-test-videos.mjs, VP9), with its ground truth.
+ */
+async function makeOwnVideoAndIndex(dir) {
+  const run = promisify(execFile);
+  const source = join(REPO, 'build', 'demo', 'grocery', 'catalog-open.jsonl');
+  const spec = { name: 'own', segments: [
+    { id: 'Banana', photo: 1, duration: 4, motion: 'zoom-in' },
+    { id: 'Granny-Smith', photo: 1, duration: 4, motion: 'pan-left' },
+  ] };
+  const shown = new Set(spec.segments.map((seg) => seg.id));
+  const products = readFileSync(source, 'utf8').trim().split('\n').map((l) => JSON.parse(l))
+    .filter((p, i) => i % 3 === 0 || shown.has(p.id))
+    .map((p) => ({ ...p, id: `own-${p.id}`, title: `Own ${p.title}`, category: `Own/${p.category}`,
+      images: p.images.slice(0, 12).map((img) => resolve(dirname(source), img)) }));
+  await writeFile(join(dir, 'own.jsonl'), products.map((p) => JSON.stringify(p)).join('\n') + '\n');
+  await writeFile(join(dir, 'own-spec.json'), JSON.stringify(spec));
+  const index = join(dir, 'own.sfi');
+  await run(process.execPath, [join(REPO, 'bin', 'shopframe.mjs'), 'catalog', 'build', join(dir, 'own.jsonl'), '-o', index]);
+  await run(process.execPath, [join(REPO, 'tools', 'make-test-videos.mjs'), '--spec', join(dir, 'own-spec.json'), '--out', dir, '--codec', 'vp9']);
+  const built = await loadIndex(readFileSync(index));
+  const info = { vectors: built.size, calibrated: !!built.config()?.calibration };
+  built.close();
+  return {
+    index, video: join(dir, 'own.webm'), truth: JSON.parse(readFileSync(join(dir, 'own.json'), 'utf8')), ...info,
+    ids: new Set(products.map((p) => p.id)), categories: new Set(products.map((p) => p.category)),
+  };
+}
+
+test('demo: a user\'s own video and index replace the sample; a bad index or video gets a clear message, not a broken page', async () => {
+  const own = await makeOwnVideoAndIndex(tinyDir);
+  assert.ok(own.calibrated, 'the CLI calibrated the own index (else it never suggests)');
+  const { page, problems } = await openPage('/');
+  await page.waitForFunction(() => window.shopframeDemo?.ready, null, { timeout: 180_000 });
+
+  // The page's file inputs, as a user choosing files: the index, then the video.
+  await page.setInputFiles('#own-index', own.index);
+  await page.waitForFunction(() => window.shopframeDemo.ready && window.shopframeDemo.source.index === 'own.sfi', null, { timeout: 120_000 });
+  await page.setInputFiles('#own-video', own.video);
+  await page.waitForFunction(() => window.shopframeDemo.ready && window.shopframeDemo.source.video === 'own.webm', null, { timeout: 120_000 });
+  const loaded = await page.evaluate(async () => {
+    const v = document.getElementById('player');
+    if (v.readyState < 1) await new Promise((resolve) => v.addEventListener('loadedmetadata', resolve, { once: true }));
+    return { src: v.currentSrc, duration: v.duration, vectors: window.shopframeDemo.session.info.vectors, status: document.getElementById('status').textContent };
+  });
+  console.log(`own: ${loaded.status}`);
+  assert.match(loaded.src, /^blob:/);
+  assert.ok(Math.abs(loaded.duration - own.truth.duration) < 0.5, `the page plays a ${loaded.duration} s video, not the ${own.truth.duration} s clip`);
+  assert.equal(loaded.vectors, own.vectors, 'the session searches the own index');
+  assert.match(loaded.status, /^Ready: own\.sfi/);
+
+  await page.evaluate(() => { const v = document.getElementById('player'); v.playbackRate = 0.5; return v.play(); });
+  await page.waitForFunction(() => document.getElementById('player').ended, null, { timeout: (2 * own.truth.duration + 60) * 1000 });
+  await page.waitForTimeout(1500);  // the last frame's answer
+  const suggestions = await page.evaluate(() => {
+    const latest = new Map();
+    for (const s of window.shopframeDemo.suggestions) latest.set(s.key, s);
+    return [...latest.values()];
+  });
+  for (const s of suggestions) console.log(`  own: ${s.from.toFixed(2)}-${s.to.toFixed(2)} s  ${s.kind} ${s.id}  confidence ${s.confidence.toFixed(3)}`);
+  assert.ok(suggestions.length >= 1, 'no suggestion on the own clip');
+  // Everything shown comes from the own index (its ids and categories exist nowhere else)...
+  for (const s of suggestions) {
+    assert.ok(s.kind === 'item' ? own.ids.has(s.id) : own.categories.has(s.id), `${s.kind} ${s.id} is not in the own index`);
+    for (const h of s.similar) assert.ok(own.ids.has(h.id), `similar item ${h.id} of ${s.id} is not in the own index`);
+  }
+  // ... and names what the clip shows at that time.
+  const ownSegment = (seg) => ({ ...seg, expected: `own-${seg.expected}`, category: `Own/${seg.category}` });
+  for (const s of suggestions) {
+    for (const seg of own.truth.segments.filter((x) => s.from < x.to && s.to >= x.from)) {
+      assert.ok(names(s, ownSegment(seg)), `${s.kind} ${s.id} (${s.from.toFixed(2)}-${s.to.toFixed(2)} s) during ${seg.id}`);
+    }
+  }
+
+  // A file that is no index, dropped on the page: a clear message, and the own index stays in use.
+  await page.evaluate(() => {
+    const files = new DataTransfer();
+    files.items.add(new File(['this is not a shopframe index\n'], 'broken.sfi'));
+    document.getElementById('suggestion-list').dispatchEvent(new DragEvent('drop', { dataTransfer: files, bubbles: true, cancelable: true }));
+  });
+  await page.waitForFunction(() => window.shopframeDemo.error && window.shopframeDemo.ready, null, { timeout: 120_000 });
+  const after = await page.evaluate(() => ({
+    status: document.getElementById('status').textContent, isError: document.getElementById('status').classList.contains('error'),
+    error: window.shopframeDemo.error, source: window.shopframeDemo.source, vectors: window.shopframeDemo.session.info.vectors,
+  }));
+  console.log(`bad index: ${after.status}`);
+  assert.ok(after.isError, 'the message is shown as an error');
+  assert.match(after.status, /^Cannot use broken\.sfi: index: .+\. Still using own\.sfi\.$/);
+  assert.deepEqual(after.source, { video: 'own.webm', index: 'own.sfi' });
+  assert.equal(after.vectors, own.vectors);
+  // The page still works: playing the clip again is analysed by the new session.
+  const frames = await page.evaluate(async () => {
+    const v = document.getElementById('player');
+    const s = window.shopframeDemo.session;
+    v.currentTime = 0;
+    await v.play();
+    await new Promise((resolve) => { const check = () => (s.stats.frames >= 2 || v.ended ? resolve() : setTimeout(check, 50)); check(); });
+    v.pause();
+    return s.stats.frames;
+  });
+  assert.ok(frames >= 2, `only ${frames} frames analysed after the bad index`);
+
+  // A file that is no video: said so on the page.
+  await page.setInputFiles('#own-video', { name: 'broken.webm', mimeType: 'video/webm', buffer: Buffer.from('this is not a video\n') });
+  await page.waitForFunction(() => window.shopframeDemo.ready && window.shopframeDemo.source.video === 'broken.webm' &&
+    document.getElementById('status').classList.contains('error'), null, { timeout: 120_000 });
+  const badVideo = await page.locator('#status').innerText();
+  console.log(`bad video: ${badVideo}`);
+  assert.match(badVideo, /^Cannot play broken\.webm: not a video format this browser can play/);
   assert.deepEqual(problems, []);
   await page.close();
 });

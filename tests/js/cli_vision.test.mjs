@@ -145,3 +145,118 @@ test('calibrate stores thresholds from labeled photos in the index, atomically',
   assert.equal(e.code, 1);
   assert.match(e.err, /no queries with "expected": null/);
 });
+
+test('calibrate: per-category thresholds and video segments, with a report; older index files still load', async () => {
+  // Photos: 10 in catalog (3 Granny-Smith, 3 milk, 4 others), 6 not (other apples, other milk).
+  const images = [
+    ...[3, 4, 5].map((i) => ({ image: photo('val', PRODUCTS[0][1], i), expected: 'Granny-Smith', category: 'Fruit/Apple' })),
+    ...[3, 4, 5].map((i) => ({ image: photo('val', PRODUCTS[2][1], i), expected: 'Arla-Standard-Milk', category: 'Packages/Milk' })),
+    ...[3, 4].map((i) => ({ image: photo('val', PRODUCTS[1][1], i), expected: 'Banana', category: 'Fruit' })),
+    ...[3, 4].map((i) => ({ image: photo('val', PRODUCTS[3][1], i), expected: 'Red-Bell-Pepper', category: 'Vegetables/Pepper' })),
+    ...[2, 3].map((i) => ({ image: photo('val', 'Fruit/Apple/Pink-Lady', i), expected: null, category: 'Fruit/Apple' })),
+    ...[1, 2].map((i) => ({ image: photo('val', 'Fruit/Apple/Golden-Delicious', i), expected: null, category: 'Fruit/Apple' })),
+    ...[1, 2].map((i) => ({ image: photo('val', 'Packages/Milk/Arla-Medium-Fat-Milk', i), expected: null, category: 'Packages/Milk' })),
+  ];
+  // A 9 s video: Banana, then Pink-Lady (not in the catalog), then milk; one segment each.
+  const spec = join(dir, 'clip.json');
+  writeFileSync(spec, JSON.stringify({ videos: [{ name: 'clip', segments: [
+    { id: 'Banana', photo: 1, duration: 3 }, { id: 'Pink-Lady', photo: 1, duration: 3, distractor: true },
+    { id: 'Arla-Standard-Milk', photo: 1, duration: 3 },
+  ] }] }));
+  const made = spawnSync(process.execPath, [join(ROOT, 'tools', 'make-test-videos.mjs'), '--spec', spec, '--out', dir, '--data', GROCERY], { encoding: 'utf8' });
+  assert.equal(made.status, 0, made.stderr);
+  const segments = [
+    { video: 'clip.mp4', from: 0, to: 3, expected: 'Banana', category: 'Fruit' },
+    { video: 'clip.mp4', from: 3, to: 6, expected: null, category: 'Fruit/Apple' },
+    { video: 'clip.mp4', from: 6, to: 9, expected: 'Arla-Standard-Milk', category: 'Packages/Milk' },
+  ];
+  const labeled = join(dir, 'cal-mixed.jsonl');
+  writeFileSync(labeled, [...images, ...segments].map((q) => JSON.stringify(q)).join('\n') + '\n');
+  const out = join(dir, 'calibrated-mixed.sfi');
+  const report = join(dir, 'calibrate.html');
+  const r = run('calibrate', '--catalog', index, '--labeled', labeled, '-o', out, '--report', report,
+    '--category-min-in', '2', '--category-min-out', '2');
+  assert.equal(r.code, 0, r.err);
+  const c = JSON.parse(r.out);
+
+  // Images: every category of a top-1 product is in the table, with its queries; the ones with
+  // >= 2 of each kind have their own threshold, which keeps to the target on their queries.
+  assert.deepEqual([c.queries, c.in_catalog, c.out_of_catalog], [16, 10, 6]);
+  const table = c.item.per_category;
+  assert.deepEqual([table.min_in_catalog, table.min_out_of_catalog], [2, 2]);
+  assert.equal(table.categories.reduce((a, row) => a + row.in_catalog, 0), 10);
+  assert.equal(table.categories.reduce((a, row) => a + row.out_of_catalog, 0), 6);
+  for (const row of table.categories) {
+    assert.equal(row.own, !table.dropped && row.in_catalog >= 2 && row.out_of_catalog >= 2, JSON.stringify(row));
+    if (row.own) assert.ok(row.false_suggestion_rate <= 0.02, JSON.stringify(row));
+  }
+  const own = table.categories.filter((row) => row.own).map((row) => row.category);
+  assert.ok(own.length >= 1, JSON.stringify(table.categories));  // the apples and the milk cartons compete in their category
+  assert.deepEqual(Object.keys(c.item.by_category).sort(), own.sort());
+  for (const category of own) assert.ok('threshold' in c.item.by_category[category] && 'score_threshold' in c.item.by_category[category]);
+  assert.ok(c.item.holdout.false_suggestion_rate <= 0.02);
+
+  // Video: one record per segment, thresholds for the tracker.
+  assert.deepEqual([c.video.segments, c.video.in_catalog, c.video.out_of_catalog, c.video.fps], [3, 2, 1, 2]);
+  assert.ok(c.video.samples >= 18, `samples ${c.video.samples}`);
+  assert.ok('threshold' in c.video.item && c.video.item.per_category.categories.length >= 1);
+  assert.ok(c.video.item.holdout.false_suggestion_rate <= 0.02);
+
+  // The engine side reads them: image policy per category, tracker options from the video part.
+  const { loadIndex } = await import('../../js/shopframe.mjs');
+  const { trackOptionsFrom } = await import('../../js/video.mjs');
+  const after = await loadIndex(new Uint8Array(readFileSync(out)));
+  const stored = after.config().calibration;
+  assert.deepEqual(stored.item.by_category, JSON.parse(JSON.stringify(c.item.by_category)));
+  assert.equal(trackOptionsFrom(stored).itemThreshold, Number.isFinite(c.video.item.threshold) ? c.video.item.threshold : null);
+  assert.equal(after.info().version, 2);
+  after.close();
+
+  const html = readFileSync(report, 'utf8');
+  assert.match(html, /<h2>Per category<\/h2>/);
+  assert.match(html, /Video \(tracker\) item thresholds/);
+  for (const category of own) assert.ok(html.includes(`<td>${category}</td>`), category);
+
+  // Only video segments: the image thresholds stay as they were.
+  const videoOnly = join(dir, 'cal-video.jsonl');
+  writeFileSync(videoOnly, segments.map((q) => JSON.stringify(q)).join('\n') + '\n');
+  const out2 = join(dir, 'calibrated-video.sfi');
+  const v = run('calibrate', '--catalog', out, '--labeled', videoOnly, '-o', out2);
+  assert.equal(v.code, 0, v.err);
+  const again = await loadIndex(new Uint8Array(readFileSync(out2)));
+  assert.deepEqual(again.config().calibration.item, stored.item);
+  assert.deepEqual(again.config().calibration.video.segments, 3);
+  again.close();
+
+  // A version-1 file (written before the version bump) loads and searches; rewriting it writes version 2.
+  const v1 = await loadIndex(new Uint8Array(readFileSync(join(ROOT, 'tests', 'index', 'fixtures', 'v1_ivf3_sq8_meta.sfi'))));
+  assert.equal(v1.info().version, 1);
+  const q = new Float32Array(8).fill(0.5);
+  const hitsV1 = v1.search(q, { k: 3 });
+  const v2 = await loadIndex(v1.withConfig({ calibration: { item: { threshold: 0.5 } } }));
+  assert.equal(v2.info().version, 2);
+  assert.deepEqual(v2.search(q, { k: 3 }), hitsV1);
+  v1.close(), v2.close();
+});
+
+test('calibrate: labeled video lines are checked field by field', () => {
+  const cases = [
+    [{ video: 'clip.mp4', from: 2, to: 1, expected: null }, /:1: field 'to': expected seconds > from \(2\)/],
+    [{ video: 'clip.mp4', from: -1, to: 1, expected: null }, /:1: field 'from'/],
+    [{ video: '', from: 0, to: 1, expected: null }, /:1: field 'video'/],
+    [{ video: 'clip.mp4', from: 0, to: 1, expected: 7 }, /:1: field 'expected'/],
+  ];
+  for (const [line, error] of cases) {
+    const bad = join(dir, 'bad-video.jsonl');
+    writeFileSync(bad, JSON.stringify(line) + '\n');
+    const e = run('calibrate', '--catalog', index, '--labeled', bad, '-o', join(dir, 'x.sfi'));
+    assert.equal(e.code, 1);
+    assert.match(e.err, error);
+  }
+  // eval reads photos only.
+  const seg = join(dir, 'seg.jsonl');
+  writeFileSync(seg, JSON.stringify({ video: 'clip.mp4', from: 0, to: 1, expected: null }) + '\n');
+  const e = run('eval', '--catalog', index, '--labeled', seg);
+  assert.equal(e.code, 1);
+  assert.match(e.err, /seg\.jsonl:1: field 'video': video segments are only read by `shopframe calibrate`/);
+});

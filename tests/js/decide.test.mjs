@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { createPolicy, fuseMatches, leadingCategory, matchFeatures } from '../../js/decide.mjs';
+import { categoryThreshold, createPolicy, fuseMatches, leadingCategory, matchFeatures } from '../../js/decide.mjs';
 
 const m = (id, score, category = 'C') => ({ id, score, category, title: id });
 
@@ -49,4 +49,38 @@ test('createPolicy: uncalibrated abstains; item, then category, then nothing', (
   const lm = createPolicy({ item: { threshold: 0.5, model: { features: ['margin'], weights: [10], bias: -2 } } });
   assert.equal(lm.decide([m('a', 0.9), m('b', 0.5)]).kind, 'item');   // sigmoid(10*0.4-2) > 0.5
   assert.equal(lm.decide([m('a', 0.9), m('b', 0.85)]), null);        // sigmoid(0.5-2) < 0.5
+});
+
+test('createPolicy: per-category thresholds replace the global ones for that category', () => {
+  const p = createPolicy(JSON.parse(JSON.stringify({
+    item: { threshold: 0.8, by_category: { Strict: { threshold: 0.95 }, Lenient: { threshold: 0.6 }, Never: { threshold: Infinity } } },
+    category: { threshold: 0.5, by_category: { Strict: { threshold: 0.9 } } },
+  })));
+  assert.equal(p.calibrated, true);
+  // The item's category decides which item threshold applies.
+  assert.equal(p.decide([m('a', 0.85, 'Other'), m('b', 0.1, 'Y')]).kind, 'item');   // global 0.8
+  assert.equal(p.decide([m('a', 0.85, 'Strict'), m('b', 0.1, 'Y')]), null);         // 0.95
+  assert.equal(p.decide([m('a', 0.65, 'Lenient'), m('b', 0.1, 'Y')]).kind, 'item');  // 0.6
+  assert.equal(p.decide([m('a', 0.99, 'Never'), m('b', 0.1, 'Y')]), null);          // stored null: never
+  // The leading category decides which category threshold applies.
+  assert.deepEqual(p.decide([m('a', 0.6, 'Other'), m('b', 0.55, 'Other')]), { id: 'Other', kind: 'category', confidence: 0.6 });
+  assert.equal(p.decide([m('a', 0.85, 'Strict'), m('b', 0.84, 'Strict')]), null);   // item 0.95, category 0.9
+  assert.equal(p.decide([m('a', 0.92, 'Strict'), m('b', 0.9, 'Strict')]).kind, 'category');
+  // Only per-category thresholds: calibrated, and nothing outside them.
+  const only = createPolicy({ item: { by_category: { X: { threshold: 0.5 } } } });
+  assert.equal(only.calibrated, true);
+  assert.equal(only.decide([m('a', 0.6, 'X'), m('b', 0.1, 'Y')]).kind, 'item');
+  assert.equal(only.decide([m('a', 0.99, 'Y'), m('b', 0.1, 'Y')]), null);
+  // Category names that are Object.prototype keys are only looked up as own entries.
+  assert.equal(createPolicy({ item: { threshold: 0.8 } }).decide([m('a', 0.9, 'constructor'), m('b', 0.1)]).kind, 'item');
+});
+
+test('categoryThreshold: own entries only, stored null is never, missing field falls back', () => {
+  const part = { by_category: { A: { threshold: 0.7, score_threshold: null }, B: { score_threshold: 0.4 } } };
+  assert.equal(categoryThreshold(part, 'A', 'threshold', 0.5), 0.7);
+  assert.equal(categoryThreshold(part, 'A', 'score_threshold', 0.5), Infinity);
+  assert.equal(categoryThreshold(part, 'B', 'threshold', 0.5), 0.5);
+  assert.equal(categoryThreshold(part, 'toString', 'threshold', 0.5), 0.5);
+  assert.equal(categoryThreshold(null, 'A', 'threshold', 0.5), 0.5);
+  assert.equal(categoryThreshold(part, null, 'threshold', 0.5), 0.5);
 });

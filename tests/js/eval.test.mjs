@@ -3,7 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { calibrate, confidenceModel, evaluate, logisticModel, precisionCoverageCurve } from '../../js/eval/metrics.mjs';
+import {
+  calibrate, calibrateByCategory, categoryMinimums, confidenceModel, evaluate, logisticModel, operatingPoint, precisionCoverageCurve,
+} from '../../js/eval/metrics.mjs';
 import { escapeHtml, renderReport } from '../../js/eval/report.mjs';
 
 const hits = (...ids) => ids.map((id, i) => ({ id, score: 1 - i / 10, title: `title ${id}`, category: 'c' }));
@@ -226,4 +228,86 @@ test('renderReport: self-contained HTML with an SVG plot and escaped text', () =
   const bare = renderReport({});
   assert.match(bare, /<svg/);
   assert.match(bare, /no data/);
+});
+
+// Per-category records: confidence = score1, candidate = the top-1 id (right when it equals
+// expected), category = the top-1's.
+const catRec = (category, expected, score1) => ({
+  expected, top: [{ id: expected ?? `other-${category}`, category }], features: { score1 },
+});
+const FRUIT = [catRec('Fruit', 'f1', 0.9), catRec('Fruit', 'f2', 0.8), catRec('Fruit', 'f3', 0.7), catRec('Fruit', 'f4', 0.6),
+  catRec('Fruit', null, 0.65), catRec('Fruit', null, 0.5), catRec('Fruit', null, 0.4)];
+const MILK = [catRec('Milk', 'm1', 0.55), catRec('Milk', 'm2', 0.5), catRec('Milk', 'm3', 0.45), catRec('Milk', 'm4', 0.3),
+  catRec('Milk', null, 0.35), catRec('Milk', null, 0.2), catRec('Milk', null, 0.1)];
+
+test('operatingPoint: the figures of one threshold', () => {
+  const p = operatingPoint(FRUIT, 0.65);
+  assert.deepEqual(p, { threshold: 0.65, coverage: 3 / 4, precision: 3 / 4, false_suggestion_rate: 1 / 3,
+    in_catalog: 4, out_of_catalog: 3, shown_in: 3, shown_out: 1, right: 3 });
+  assert.equal(operatingPoint(FRUIT, Infinity).coverage, 0);
+  assert.equal(operatingPoint([], 0.5).coverage, null);
+});
+
+test('categoryMinimums: enough out-of-catalog queries for one false suggestion to fit the target', () => {
+  assert.deepEqual(categoryMinimums(0.02), { minInCatalog: 20, minOutOfCatalog: 50 });
+  assert.deepEqual(categoryMinimums(0.1), { minInCatalog: 20, minOutOfCatalog: 20 });
+  assert.deepEqual(categoryMinimums(0.02, { minInCatalog: 3, minOutOfCatalog: 4 }), { minInCatalog: 3, minOutOfCatalog: 4 });
+});
+
+test('calibrateByCategory: own thresholds where there is enough data, a global one that keeps the rest in check', () => {
+  const rare = [catRec('Rare', 'r1', 0.95), catRec('Rare', null, 0.85)];
+  const c = calibrateByCategory([...FRUIT, ...MILK, ...rare], { maxFalseRate: 0, minInCatalog: 3, minOutOfCatalog: 3 });
+  // Fruit alone: 0.9, 0.8, 0.7 shown before its first null (0.65); Milk: 0.55, 0.5, 0.45 before 0.35.
+  assert.deepEqual(Object.keys(c.by_category), ['Fruit', 'Milk']);
+  assert.equal(c.by_category.Fruit.threshold, 0.7);
+  assert.equal(c.by_category.Fruit.coverage, 3 / 4);
+  assert.equal(c.by_category.Milk.threshold, 0.45);
+  assert.deepEqual([c.by_category.Milk.in_catalog, c.by_category.Milk.out_of_catalog], [4, 3]);
+  // One threshold for all: 0.95 and 0.9 before Rare's null at 0.85. The rest (Rare: 1 + 1)
+  // alone would need 0.95: the higher of the two is the global threshold.
+  assert.deepEqual(c.global_only, { threshold: 0.9, coverage: 2 / 9, precision: 1, false_suggestion_rate: 0 });
+  assert.equal(c.threshold, 0.95);
+  assert.equal(c.coverage, 7 / 9);            // 3 Fruit + 3 Milk + r1, of 4 + 4 + 1
+  assert.equal(c.false_suggestion_rate, 0);
+  assert.equal(c.dropped, null);
+  assert.deepEqual(c.categories.map((r) => [r.category, r.own, r.in_catalog, r.out_of_catalog, r.threshold, r.coverage]),
+    [['Fruit', true, 4, 3, 0.7, 0.75], ['Milk', true, 4, 3, 0.45, 0.75], ['Rare', false, 1, 1, 0.95, 1]]);
+  // Too little data everywhere: the single global threshold, no own ones.
+  const thin = calibrateByCategory([...FRUIT, ...MILK, ...rare], { maxFalseRate: 0, minInCatalog: 5, minOutOfCatalog: 3 });
+  assert.deepEqual(thin.by_category, {});
+  assert.equal(thin.threshold, 0.9);
+  assert.ok(thin.categories.every((r) => !r.own && r.threshold === 0.9));
+  // Records without a category are counted in the rest, never in a table row.
+  const none = calibrateByCategory([...FRUIT, { expected: 'z', top: [{ id: 'z' }], features: { score1: 0.99 } }],
+    { maxFalseRate: 0, minInCatalog: 3, minOutOfCatalog: 3 });
+  assert.deepEqual(none.categories.map((r) => r.category), ['Fruit']);
+  // The rest (z) has no nulls to calibrate on: the global threshold is the all-queries one, 0.7.
+  assert.equal(none.threshold, 0.7);
+  assert.equal(none.coverage, 4 / 5);  // z and Fruit's 3
+});
+
+test('calibrateByCategory: falls back to one threshold when the combination would exceed the target', () => {
+  // Rare has only nulls, and they are the most confident queries: one threshold spends the whole
+  // budget (2 of 8 at <= 1/3) on them, and Fruit and Milk would each add one more of their own.
+  const rare = [catRec('Rare', null, 0.99), catRec('Rare', null, 0.98)];
+  const c = calibrateByCategory([...FRUIT, ...MILK, ...rare], { maxFalseRate: 1 / 3, minInCatalog: 3, minOutOfCatalog: 3 });
+  assert.match(c.dropped, /above 0\.333/);
+  assert.deepEqual(c.by_category, {});
+  assert.equal(c.threshold, 0.7);
+  assert.equal(c.threshold, c.global_only.threshold);
+  assert.equal(c.false_suggestion_rate, 2 / 8);
+  assert.ok(c.categories.every((r) => !r.own));
+});
+
+test('renderReport: per-category tables, thin categories marked as on the global threshold', () => {
+  const c = calibrateByCategory([...FRUIT, ...MILK, catRec('<Rare>', 'r1', 0.95), catRec('<Rare>', null, 0.85)],
+    { maxFalseRate: 0, minInCatalog: 3, minOutOfCatalog: 3 });
+  const html = renderReport({ perCategory: [{ title: 'Item thresholds', rows: c.categories, minInCatalog: 3, minOutOfCatalog: 3,
+    global: c.threshold, globalOnly: c.global_only, dropped: c.dropped }] });
+  assert.match(html, /<h2>Per category<\/h2>/);
+  assert.match(html, /<td>Fruit<\/td><td class="n">4<\/td><td class="n">3<\/td><td class="n">0\.7000<\/td><td class="n">75\.0%<\/td>/);
+  assert.match(html, /<td>&lt;Rare&gt;<\/td>.*global threshold: too little data \(0\.9500\)/);
+  assert.ok(!html.includes('<Rare>'));
+  assert.match(html, /at least 3 in-catalog and 3 out-of-catalog/);
+  assert.ok(!renderReport({}).includes('Per category'));
 });

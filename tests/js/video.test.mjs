@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { loadIndex } from '../../js/shopframe.mjs';
+import { initCore, loadIndex } from '../../js/shopframe.mjs';
 import { createEngine } from '../../js/engine.mjs';
-import { analyzeVideo, trackOptionsFrom } from '../../js/video.mjs';
+import { analyzeVideo, createTracker, segmentEvidence, trackOptionsFrom } from '../../js/video.mjs';
 import { buildImageCatalog } from '../../js/node/image_catalog.mjs';
 import { readVideoFrames } from '../../js/node/video_frames.mjs';
 
@@ -66,7 +66,7 @@ test('permissive thresholds: the in-catalog product is suggested inside its segm
 
 test('uncalibrated thresholds: no suggestions at all', async () => {
   const { index, video } = await fx;
-  assert.deepEqual(trackOptionsFrom(null), { itemThreshold: null, categoryThreshold: null });
+  assert.deepEqual(trackOptionsFrom(null), { itemThreshold: null, categoryThreshold: null, categoryItemThresholds: {}, categoryThresholds: {} });
   const engine = await createEngine({ index, models: { detector: null } });
   try {
     const r = await analyzeVideo(engine, readVideoFrames(video, { fps: 2 }), { track: trackOptionsFrom(null) });
@@ -87,6 +87,71 @@ test('bad tracker input is a clear error, not a crash', async () => {
   }
   try {
     await assert.rejects(analyzeVideo(engine, backwards()), (e) => e.code === 'invalid_argument' && /sample 1/.test(e.message));
+  } finally {
+    await engine.close();
+  }
+});
+
+test('trackOptionsFrom: video thresholds first, else the image score thresholds, per category by name', () => {
+  const image = {
+    item: { threshold: 0.9, score_threshold: 0.7, by_category: { Fruit: { threshold: 0.95, score_threshold: 0.8 }, Milk: { threshold: 0.5 } } },
+    category: { threshold: 0.6, by_category: { Fruit: { threshold: 0.65 } } },
+  };
+  assert.deepEqual(trackOptionsFrom(image), {
+    itemThreshold: 0.7, categoryThreshold: 0.6, categoryItemThresholds: { Fruit: 0.8 }, categoryThresholds: { Fruit: 0.65 },
+  });
+  const video = JSON.parse(JSON.stringify({ ...image, video: { item: { threshold: 0.75, by_category: { Milk: { threshold: Infinity } } } } }));
+  assert.deepEqual(trackOptionsFrom(video), {  // no video category part: the image one
+    itemThreshold: 0.75, categoryThreshold: 0.6, categoryItemThresholds: { Milk: null }, categoryThresholds: { Fruit: 0.65 },
+  });
+  assert.equal(trackOptionsFrom({ video: { item: { threshold: null } } }).itemThreshold, null);  // never
+  assert.deepEqual(trackOptionsFrom(image, { categoryItemThresholds: {} }).categoryItemThresholds, {});
+});
+
+test('createTracker: per-category thresholds reach the core tracker', async () => {
+  const core = await initCore();
+  // Two samples of one Fruit product scoring 0.8 (runner-up 0.3, also Fruit).
+  const run = (options) => {
+    const categories = new Map(), names = [];
+    const tracker = createTracker(core, { itemThreshold: 0.5, categoryThreshold: null, ...options }, categories, names);
+    const fruit = categories.get('Fruit') ?? (names.push('Fruit') - 1);
+    const region = { box: [0, 0, 100, 100], embedding: null,
+      matches: [{ item: 0, category: fruit, score: 0.8 }, { item: 1, category: fruit, score: 0.3 }] };
+    try {
+      for (const t of [0, 0.5]) assert.ok(tracker.addSample(t, false, [region]), tracker.errorMessage());
+      return tracker.finish().map((d) => `${d.kind}:${d.kind === 'category' ? names[d.id] : d.id}`);
+    } finally {
+      tracker.delete();
+    }
+  };
+  assert.deepEqual(run({}), ['item:0']);
+  assert.deepEqual(run({ categoryItemThresholds: { Fruit: 0.9 } }), []);
+  assert.deepEqual(run({ categoryItemThresholds: { Fruit: 0.9 }, categoryThresholds: { Fruit: 0.7 } }), ['category:Fruit']);
+  assert.deepEqual(run({ categoryItemThresholds: { Fruit: null }, categoryThresholds: { Fruit: 0.9 } }), []);
+  assert.deepEqual(run({ categoryItemThresholds: { Milk: 0.99 } }), ['item:0']);  // another category's threshold
+  assert.throws(() => run({ categoryThresholds: { Fruit: 'high' } }), /categoryThresholds\["Fruit"\]: expected a number or null/);
+});
+
+test('segmentEvidence: per segment, the most confident track decisions inside it', async () => {
+  const { index, video } = await fx;
+  const engine = await createEngine({ index, models: { detector: null } });
+  try {
+    const all = await analyzeVideo(engine, readVideoFrames(video, { fps: 2 }), { keepFrames: true, track: { itemThreshold: -1, categoryThreshold: null } });
+    const segments = [{ from: 0, to: 3 }, { from: 3, to: 6 }, { from: 0.5, to: 1.6 }];
+    const ev = await segmentEvidence(engine, readVideoFrames(video, { fps: 2 }), segments);
+    assert.equal(ev.length, 3);
+    segments.forEach((seg, i) => {
+      assert.equal(ev[i].samples, all.frames.filter((f) => f.t >= seg.from && f.t < seg.to).length, `segment ${i}`);
+    });
+    // The Banana segment: its tracks decide on Banana (as analyzeVideo did), and the evidence is
+    // at least as confident as the merged suggestion (a mean over its tracks).
+    const banana = all.suggestions.find((s) => s.kind === 'item' && s.id === 'Banana');
+    assert.equal(ev[0].item.id, 'Banana');
+    assert.equal(ev[0].item.category, 'Fruit');
+    assert.ok(ev[0].item.confidence >= banana.confidence - 1e-6, `${ev[0].item.confidence} vs ${banana.confidence}`);
+    assert.ok(ev[0].category === null || typeof ev[0].category.id === 'string');
+    // A segment's tracks start with it: the short one has its own (fewer) samples.
+    assert.ok(ev[2].samples >= 2 && ev[2].samples < ev[0].samples);
   } finally {
     await engine.close();
   }
