@@ -113,6 +113,22 @@ TEST_CASE("more probes and more re-ranking never lower recall", "[index]") {
   CHECK(r64 >= 0.95);
 }
 
+TEST_CASE("the default re-ranking shortlist grows with the inverted lists' length", "[index]") {
+  const size_t d = 16;
+  auto default_rerank = [&](size_t n, const char* quantizer) {
+    auto data = clustered(n, d, 20, 3);
+    sf::build_options opt;
+    opt.quantizer = quantizer;
+    auto bytes = sf::build_index(data.data(), n, d, {}, opt);
+    REQUIRE(bytes);
+    return sf::index_view::open(bytes.value().data(), bytes.value().size()).value().info().default_rerank;
+  };
+  CHECK(default_rerank(400, "ivf4,pq4,rr:sq8") == 4);     // 100 per list: the floor
+  CHECK(default_rerank(2000, "ivf4,pq4,rr:sq8") == 8);    // 500 per list: ceil(500 / 64)
+  CHECK(default_rerank(2000, "pq4,rr:sq8") == 4);         // no inverted file
+  CHECK(default_rerank(2000, "ivf4,pq4") == 0);           // nothing to re-rank
+}
+
 TEST_CASE("metadata round-trips and category filters match path prefixes", "[index]") {
   const size_t n = 6, d = 8;
   auto data = clustered(n, d, 2, 9);
