@@ -238,6 +238,12 @@ function perCategoryTable(c) {
 
 const holdoutOf = (c) => ({ coverage: c.coverage, precision: c.precision, false_suggestion_rate: c.false_suggestion_rate });
 
+// A calibrateByCategory result as stored in CONF (null stays null): global and per-category thresholds.
+const thresholdPart = (c) => c && { threshold: c.threshold, holdout: holdoutOf(c),
+  by_category: Object.fromEntries(Object.entries(c.by_category).map(([k, e]) => [k,
+    { threshold: e.threshold, in_catalog: e.in_catalog, out_of_catalog: e.out_of_catalog, holdout: holdoutOf(e) }])),
+  per_category: perCategoryTable(c) };
+
 // Category-suggestion records: the candidate is the category the leading matches agree on.
 const categoryRecordsOf = (records, leading) => records.map((r) => ({
   expected: r.expectedCategory ?? null, features: r.features, top: [{ id: leading(r) }],
@@ -274,10 +280,7 @@ function calibrateImages(records, { maxFalseRate, minimums, source }) {
       item: { threshold: item.threshold, score_threshold: score.threshold,
         model: { features: model.features, weights: model.weights, bias: model.bias },
         holdout: holdoutOf(item), by_category: byCategory, per_category: perCategoryTable(item) },
-      category: category && { threshold: category.threshold, holdout: holdoutOf(category),
-        by_category: Object.fromEntries(Object.entries(category.by_category).map(([c, e]) => [c,
-          { threshold: e.threshold, in_catalog: e.in_catalog, out_of_catalog: e.out_of_catalog, holdout: holdoutOf(e) }])),
-        per_category: perCategoryTable(category) },
+      category: thresholdPart(category),
     },
   };
 }
@@ -325,15 +328,11 @@ function calibrateVideo(records, { maxFalseRate, minimums, source, fps }) {
     expected: r.expectedCategory ?? null, features: { score1: r.category?.confidence ?? NaN }, top: [{ id: r.category?.id ?? null }],
   }));
   const category = measurable(categoryRecords) ? calibrateByCategory(categoryRecords, { ...opts, categoryOf: (r) => r.top[0].id }) : null;
-  const part = (c) => c && { threshold: c.threshold, holdout: holdoutOf(c),
-    by_category: Object.fromEntries(Object.entries(c.by_category).map(([k, e]) => [k,
-      { threshold: e.threshold, in_catalog: e.in_catalog, out_of_catalog: e.out_of_catalog, holdout: holdoutOf(e) }])),
-    per_category: perCategoryTable(c) };
   const nulls = records.filter((r) => r.expected === null).length;
   return {
     item,
     calibration: { maxFalseRate, source, fps, segments: records.length, in_catalog: records.length - nulls, out_of_catalog: nulls,
-      samples: records.reduce((a, r) => a + r.samples, 0), item: part(item), category: part(category) },
+      samples: records.reduce((a, r) => a + r.samples, 0), item: thresholdPart(item), category: thresholdPart(category) },
   };
 }
 
