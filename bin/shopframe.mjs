@@ -18,17 +18,18 @@ import { progressBar } from '../js/node/progress.mjs';
 
 const USAGE = `usage:
   shopframe catalog build CATALOG.jsonl -o OUT.sfi [--quantizer STR] [--skip-bad] [--seed N] [--json]
-        [--adapt | --no-adapt] [--no-calibrate] [--cache DIR]
+        [--adapt | --no-adapt] [--no-calibrate] [--cache DIR] [--embedder NAME|MANIFEST.json]
   shopframe catalog inspect INDEX.sfi [--json]
   shopframe search INDEX.sfi --vector FILE.json [-k 10] [--category PREFIX] [--min-score S] [--json]
-  shopframe analyze IMAGE... --catalog INDEX.sfi [-k 5] [--no-detector] [--json]
-  shopframe analyze VIDEO --catalog INDEX.sfi [--fps 2] [--frames] [--json]
-  shopframe eval --catalog INDEX.sfi --labeled QUERIES.jsonl [--report OUT.html] [--no-detector]
+  shopframe analyze IMAGE... --catalog INDEX.sfi [-k 5] [--no-detector] [--threads N] [--json]
+  shopframe analyze VIDEO --catalog INDEX.sfi [--fps 2] [--frames] [--threads N] [--json]
+  shopframe eval --catalog INDEX.sfi --labeled QUERIES.jsonl [--report OUT.html] [--no-detector] [--threads N]
   shopframe calibrate --catalog INDEX.sfi --labeled QUERIES.jsonl [-o OUT.sfi] [--max-false-rate 0.02] [--report OUT.html]
         [--fps 2] [--category-min-in 20] [--category-min-out N (default max(20, 1/max-false-rate))]
 
 Products whose lines have no "embedding" are embedded from their images with the default
-embedder (models/mobilenetv2-feat.json; model files from SHOPFRAME_MODELS or ../shared/models),
+embedder (models/mobilenetv2-f32-feat.json, derived on first use from mobilenetv2-feat.json's
+file, which comes from SHOPFRAME_MODELS or ../shared/models; --embedder picks another manifest),
 cached by image hash; with several images per product the build learns the catalog
 adaptation when a held-out check says it helps (--adapt forces it, --no-adapt disables it)
 and calibrates suggestion thresholds for <= 2% false suggestions (--no-calibrate skips it).
@@ -70,6 +71,7 @@ async function catalogBuild(argv) {
     'no-adapt': { type: 'boolean', default: false },
     'no-calibrate': { type: 'boolean', default: false },
     cache: { type: 'string' },
+    embedder: { type: 'string' },
   });
   if (positionals.length !== 1 || !values.output) throw new UsageError('catalog build needs CATALOG.jsonl and -o OUT.sfi');
   const [input] = positionals;
@@ -85,7 +87,7 @@ async function catalogBuild(argv) {
       result = await buildImageCatalog({
         catalogPath: input, text, quantizer: values.quantizer, skipBad: values['skip-bad'], seed,
         adapt: values['no-adapt'] ? false : values.adapt ? true : 'auto', calibrate: !values['no-calibrate'],
-        cacheDir: values.cache, onProgress: ({ stage, done, total }) => bar.update(stage, done, total),
+        cacheDir: values.cache, embedder: values.embedder, onProgress: ({ stage, done, total }) => bar.update(stage, done, total),
       });
     } finally {
       bar.done();

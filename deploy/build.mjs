@@ -3,7 +3,7 @@
 // assets.mjs, which the worker entry imports) and a workerd config that serves it.
 //
 //   node deploy/build.mjs --catalog shop.sfi                 # match/catalog/health only
-//   node deploy/build.mjs --catalog shop.sfi --analyze       # + /v1/analyze (ORT + default models)
+//   node deploy/build.mjs --catalog shop.sfi --analyze       # + /v1/analyze (ORT, the catalog's embedder, YOLOX-Nano)
 //        [--embedder NAME|manifest.json] [--detector NAME|manifest.json|none] [--models-bucket]
 //        [--out DIR] [--address 127.0.0.1:8787]
 //   npx workerd serve deploy/dist/workerd.capnp              # run it locally
@@ -234,6 +234,19 @@ export async function resolveModelArg(arg, role) {
   return { manifest: r.manifest, manifestText: r.manifestText ?? JSON.stringify(r.manifest), bytes: r.bytes, source: r.manifest.name, path: r.path, role };
 }
 
+/** The embedder to pair with a catalog: the one it was built with when its manifest is known, else the default. */
+export async function embedderFor(catalogBytes) {
+  const [{ loadIndex }, { isKnownModel }, { DEFAULT_MODELS }] = await Promise.all([
+    import('../js/shopframe.mjs'), import('../js/models.mjs'), import('../js/engine.mjs')]);
+  const index = await loadIndex(catalogBytes);
+  try {
+    const name = index.config()?.embedder?.name;
+    return isKnownModel(name) ? name : DEFAULT_MODELS.embedder;
+  } finally {
+    index.close();
+  }
+}
+
 /** Opens the index (checksums verified) and, with `analyze`, checks it was built with that embedder. */
 export async function checkCatalog(bytes, analyze) {
   const { loadIndex } = await import('../js/shopframe.mjs');
@@ -257,7 +270,7 @@ async function main(argv) {
     args: argv,
     options: {
       catalog: { type: 'string' }, analyze: { type: 'boolean', default: false }, 'models-bucket': { type: 'boolean', default: false },
-      embedder: { type: 'string', default: 'mobilenetv2-feat' }, detector: { type: 'string', default: 'yolox-nano' },
+      embedder: { type: 'string' }, detector: { type: 'string', default: 'yolox-nano' },
       out: { type: 'string' }, address: { type: 'string', default: '127.0.0.1:8787' }, help: { type: 'boolean', short: 'h' },
     },
   });
@@ -269,7 +282,7 @@ async function main(argv) {
   const out = resolve(values.out ?? join(REPO, DIST));
   const catalog = values.catalog ? new Uint8Array(await readFile(values.catalog)) : null;
   const analyze = values.analyze ? {
-    embedder: await resolveModelArg(values.embedder, 'embedder'),
+    embedder: await resolveModelArg(values.embedder ?? (catalog ? await embedderFor(catalog) : (await import('../js/engine.mjs')).DEFAULT_MODELS.embedder), 'embedder'),
     detector: values.detector === 'none' ? null : await resolveModelArg(values.detector, 'detector'),
     bucket: values['models-bucket'],
   } : null;

@@ -13,14 +13,18 @@ import { loadIndex, Index, ShopframeError } from './shopframe.mjs';
 import { createVision, now } from './vision.mjs';
 import { createPolicy, fuseMatches, FUSION_K } from './decide.mjs';
 
-export const DEFAULT_MODELS = { embedder: 'mobilenetv2-feat', detector: 'yolox-nano' };
+export const DEFAULT_MODELS = { embedder: 'mobilenetv2-f32-feat', detector: 'yolox-nano' };
 
-async function resolveDefaultModels(models) {
+// Node only: a model given by name (or not at all) is resolved through js/models.mjs. Without an
+// explicit embedder the one the index was built with is used when its manifest is known here,
+// so an index built with another embedder (e.g. the int8 mobilenetv2-feat) keeps working.
+async function resolveDefaultModels(models, indexEmbedder) {
   const out = { ...models };
   for (const role of ['embedder', 'detector']) {
     if (out[role] === undefined || typeof out[role] === 'string') {
-      const { resolveModel } = await import('./models.mjs');  // node only
-      const r = await resolveModel(out[role] ?? DEFAULT_MODELS[role]);
+      const { resolveModel, isKnownModel } = await import('./models.mjs');
+      const fromIndex = role === 'embedder' && out[role] === undefined && isKnownModel(indexEmbedder?.name);
+      const r = await resolveModel(fromIndex ? indexEmbedder.name : out[role] ?? DEFAULT_MODELS[role]);
       out[role] = { manifest: r.manifestText ?? r.manifest, bytes: r.bytes, source: r.path };
     }
   }
@@ -116,10 +120,10 @@ export class Engine {
  *           k?: number, maxRegions?: number, calibration?: object, numThreads?: number }} options
  */
 export async function createEngine(options = {}) {
-  const models = await resolveDefaultModels(options.models ?? {});
   const ownsIndex = !(options.index instanceof Index);
   const index = ownsIndex ? await loadIndex(options.index, options) : options.index;
   try {
+    const models = await resolveDefaultModels(options.models ?? {}, index.config()?.embedder);
     const vision = await createVision({ ...options, embedder: models.embedder, detector: models.detector });
     const want = index.config()?.embedder;
     const have = vision.embedderInfo;

@@ -5,8 +5,11 @@
 // Order: a local directory (SHOPFRAME_MODELS, else ../shared/models next to the
 // repository when present), then a cache directory, then the manifest's source_url,
 // downloaded and verified by sha256 before it is cached (write to a temp file, then
-// rename). A file whose hash does not match the manifest is never used; a bad cache
-// entry is deleted and downloaded again.
+// rename). A manifest with "derived_from": { "model", "recipe" } instead has its file made
+// from that model by tools/derive_model.py (Debian python3-onnx; SHOPFRAME_PYTHON, default
+// /usr/bin/python3) and cached after the same sha256 check. A file whose hash does not match
+// the manifest is never used; a bad cache entry is deleted and fetched or derived again.
+import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
@@ -32,6 +35,10 @@ export function modelDirs(env = process.env) {
 export function cacheDir(env = process.env) {
   return resolve(env.SHOPFRAME_CACHE ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'shopframe'), 'models');
 }
+
+// Recipes tools/derive_model.py knows (kept in step with its RECIPES).
+export const DERIVE_RECIPES = ['dequantize-int8'];
+const DERIVE_TOOL = join(REPO, 'tools', 'derive_model.py');
 
 export function sha256(bytes) {
   return createHash('sha256').update(bytes).digest('hex');
@@ -61,7 +68,17 @@ export function checkManifest(manifest, source = 'model manifest') {
   if (why) fail(`field 'file' ${why}, got ${JSON.stringify(manifest.file)}`);
   if (!/^[0-9a-fA-F]{64}$/.test(manifest.sha256)) fail("field 'sha256' must be 64 hex digits");
   if (manifest.source_url !== undefined && typeof manifest.source_url !== 'string') fail("field 'source_url' must be a string");
+  const from = manifest.derived_from;
+  if (from !== undefined && (typeof from !== 'object' || from === null || typeof from.model !== 'string' || !from.model ||
+      !DERIVE_RECIPES.includes(from.recipe))) {
+    fail(`field 'derived_from' must be { "model": manifest name, "recipe": one of ${DERIVE_RECIPES.join(', ')} }`);
+  }
   return { ...manifest, sha256: manifest.sha256.toLowerCase() };
+}
+
+/** True when models/NAME.json exists (a plain name, not a path). */
+export function isKnownModel(name, { manifestDir = MANIFEST_DIR } = {}) {
+  return typeof name === 'string' && /^[\w.-]+$/.test(name) && existsSync(join(manifestDir, `${name}.json`));
 }
 
 /** Reads a manifest by name (models/NAME.json) or path (ending in .json). */
@@ -141,9 +158,45 @@ async function writeAtomic(path, bytes) {
   }
 }
 
+// Runs tools/derive_model.py RECIPE SRC DST; resolves when it exits 0.
+function runDeriveTool(python, recipe, src, dst, manifest) {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(python, [DERIVE_TOOL, recipe, src, dst], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => { stderr = (stderr + d).slice(-2000); });
+    const failed = (why) => new ShopframeError('not_found',
+      `model ${manifest.name}: cannot derive ${manifest.file} from ${manifest.derived_from.model} with ${python} ${DERIVE_TOOL} ` +
+      `(${why}); it needs Debian's python3-onnx and python3-numpy (tools/setup.sh installs them), or put the file in SHOPFRAME_MODELS`);
+    child.on('error', (e) => reject(failed(e.code === 'ENOENT' ? `${python}: no such program` : e.message)));
+    child.on('close', (code) => (code === 0 ? resolvePromise() : reject(failed(`exit ${code}: ${stderr.trim().split('\n').pop()}`))));
+  });
+}
+
+// Makes a derived model from its (resolved, verified) source model, checks the result against
+// the manifest and caches it; a mismatch is an error and nothing is cached.
+async function derive(manifest, cached, options, env) {
+  const { model, recipe } = manifest.derived_from;
+  const source = await resolveModel(model, options);
+  await mkdir(dirname(cached), { recursive: true });
+  const tmp = `${cached}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    await runDeriveTool(env.SHOPFRAME_PYTHON ?? '/usr/bin/python3', recipe, source.path, tmp, manifest);
+    const bytes = await readFile(tmp);
+    const got = sha256(bytes);
+    if (got !== manifest.sha256) {
+      throw new ShopframeError('corrupt', `model ${manifest.name}: deriving it from ${model} (${recipe}) gave sha256 ${got}, ` +
+        `the manifest says ${manifest.sha256}; not used (a different python3-onnx or numpy than Debian bookworm's?)`);
+    }
+    await rename(tmp, cached);
+    return bytes;
+  } finally {
+    await unlink(tmp).catch(() => {});
+  }
+}
+
 /**
  * Resolve a manifest (name, path, or parsed object) to verified bytes:
- * { manifest, manifestText, bytes, path, source: 'local' | 'cache' | 'download' }.
+ * { manifest, manifestText, bytes, path, source: 'local' | 'cache' | 'download' | 'derived' }.
  * Options (for tests and embedders; defaults from `env`):
  *   env            environment to read SHOPFRAME_MODELS / SHOPFRAME_CACHE / XDG_CACHE_HOME from
  *   manifestDir    where a manifest given by name is read from, default MANIFEST_DIR (models/)
@@ -175,10 +228,12 @@ export async function resolveModel(model, options = {}) {
     try {
       return found(cached, await readVerified(cached, manifest), 'cache');
     } catch (e) {
-      if (e.code !== 'corrupt' || !canDownload) throw e;
-      await unlink(cached).catch(() => {});  // ours to replace: download it again
+      if (e.code !== 'corrupt' || !(canDownload || manifest.derived_from)) throw e;
+      await unlink(cached).catch(() => {});  // ours to replace: fetch or derive it again
     }
   }
+
+  if (manifest.derived_from) return found(cached, await derive(manifest, cached, options, env), 'derived');
 
   if (!canDownload) {
     const why = manifest.source_url ? 'downloads are off' : 'the manifest has no source_url';

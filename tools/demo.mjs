@@ -10,6 +10,8 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 
+import { DEFAULT_MODELS } from '../js/engine.mjs';
+
 const root = fileURLToPath(new URL('..', import.meta.url));
 const out = join(root, 'build', 'demo');
 mkdirSync(out, { recursive: true });
@@ -53,7 +55,9 @@ function prepareWebDemo(data) {
   const stale = (output, ...inputs) => !existsSync(output) || inputs.some((i) => statSync(i).mtimeMs > statSync(output).mtimeMs);
   node(join(root, 'tools', 'grocery.mjs'), '--data', data, '--out', g);
   const index = join(web, 'catalog.sfi');
-  if (stale(index, join(g, 'catalog-open.jsonl'))) cli('catalog', 'build', join(g, 'catalog-open.jsonl'), '-o', index);
+  // The default embedder's manifest too: an index built with another embedder is rebuilt.
+  const embedder = join(root, 'models', `${DEFAULT_MODELS.embedder}.json`);
+  if (stale(index, join(g, 'catalog-open.jsonl'), embedder)) cli('catalog', 'build', join(g, 'catalog-open.jsonl'), '-o', index);
   cli('catalog', 'inspect', index);
   const spec = join(root, 'web', 'sample-video.json');
   if (stale(join(web, 'sample.webm'), spec) || stale(join(web, 'sample.json'), spec)) {

@@ -7,7 +7,7 @@ cd "$root"
 
 # Debian packages: compilers and build tools, Emscripten, Catch2 v2, xz (stb source
 # tarball), FAISS (benchmark peer), clang (fuzzers / sanitizers), chromium (browser tests).
-packages=(cmake g++ make emscripten catch2 xz-utils libfaiss-dev libopenblas0-serial clang ffmpeg libclang-rt-14-dev nodejs chromium fonts-liberation)
+packages=(cmake g++ make emscripten catch2 xz-utils libfaiss-dev libopenblas0-serial clang ffmpeg libclang-rt-14-dev nodejs chromium fonts-liberation python3-onnx python3-numpy)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

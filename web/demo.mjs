@@ -8,7 +8,7 @@ import { attachShoppable, hasWasmSimd } from '/build/index.mjs';
 import '/build/element.mjs';
 
 const MODELS = {
-  embedder: { manifest: '/manifests/mobilenetv2-feat.json', url: '/models/mobilenetv2-feat.onnx' },
+  embedder: { manifest: '/manifests/mobilenetv2-f32-feat.json', url: '/models/mobilenetv2-f32-feat.onnx' },
   detector: { manifest: '/manifests/yolox-nano.json', url: '/models/yolox-nano.onnx' },
 };
 const SAMPLE = { video: '/demo/sample.webm', index: '/demo/catalog.sfi', truth: '/demo/sample.json' };

@@ -20,10 +20,18 @@ async function readImage(path) {
   }
 }
 
-async function openEngine(values, openIndex) {
+// --threads: ONNX Runtime Web's wasm threads for the models (1 = one predictable thread).
+function threadsOf(values, UsageError) {
+  const n = Number(values.threads ?? 1);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new UsageError(`--threads must be an integer in 1..64, got ${values.threads}`);
+  return n;
+}
+
+async function openEngine(values, openIndex, UsageError) {
+  const numThreads = threadsOf(values, UsageError);
   const index = await openIndex(values.catalog);
   try {
-    return await createEngine({ index, models: values['no-detector'] ? { detector: null } : {}, k: Number(values.k ?? 5) });
+    return await createEngine({ index, models: values['no-detector'] ? { detector: null } : {}, k: Number(values.k ?? 5), numThreads });
   } catch (e) {
     index.close();
     throw e;
@@ -82,13 +90,14 @@ export async function analyzeCommand(argv, { parse, openIndex, UsageError }) {
     'no-detector': { type: 'boolean', default: false },
     fps: { type: 'string', default: '2' },
     frames: { type: 'boolean', default: false },
+    threads: { type: 'string', default: '1' },
   });
   const fps = Number(values.fps);
   if (!(fps > 0 && fps <= 30)) throw new UsageError(`--fps must be a number in (0, 30], got ${values.fps}`);
   if (!positionals.length || !values.catalog) throw new UsageError('analyze needs IMAGE... and --catalog INDEX.sfi');
   const k = Number(values.k);
   if (!Number.isInteger(k) || k < 1 || k > 100) throw new UsageError(`-k must be an integer in 1..100, got ${values.k}`);
-  const engine = await openEngine(values, openIndex);
+  const engine = await openEngine(values, openIndex, UsageError);
   let failed = 0;
   try {
     if (!values.json && !engine.calibrated) console.log('note: this index has no calibration, so nothing will be suggested');
@@ -191,6 +200,7 @@ function evalOptions() {
     report: { type: 'string' },
     'no-detector': { type: 'boolean', default: false },
     'max-false-rate': { type: 'string', default: '0.02' },
+    threads: { type: 'string', default: '1' },
   };
 }
 
@@ -205,7 +215,7 @@ export async function evalCommand(argv, { parse, openIndex, UsageError }) {
   if (!values.catalog || !values.labeled) throw new UsageError('eval needs --catalog INDEX.sfi and --labeled QUERIES.jsonl');
   const maxFalseRate = maxFalseRateOf(values, UsageError);
   const queries = await readLabeled(values.labeled);
-  const engine = await openEngine(values, openIndex);
+  const engine = await openEngine(values, openIndex, UsageError);
   let records;
   try {
     records = await collectRecords(engine, queries);
@@ -396,7 +406,7 @@ export async function calibrateCommand(argv, { parse, openIndex, UsageError }) {
   requireNulls(images, 'image queries', values.labeled);
   requireNulls(segments, 'video segments', values.labeled);
   const source = `labeled queries ${values.labeled}`;
-  const engine = await openEngine(values, openIndex);
+  const engine = await openEngine(values, openIndex, UsageError);
   let bytes;
   try {
     const before = engine.index.config()?.calibration ?? null;

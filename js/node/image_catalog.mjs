@@ -8,6 +8,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 
 import { buildIndexDetailed, loadIndex, parseCatalog, ShopframeError } from '../shopframe.mjs';
 import { createVision } from '../vision.mjs';
+import { DEFAULT_MODELS } from '../engine.mjs';
 import { resolveModel } from '../models.mjs';
 import { calibrate, confidenceModel } from '../eval/metrics.mjs';
 import { FUSION_K, fuseMatches, leadingCategory, matchFeatures } from '../decide.mjs';
@@ -133,7 +134,7 @@ export async function buildImageCatalog(options) {
   const text = options.text ?? (await readFile(source, 'utf8'));
   const { products, skipped } = await parseCatalog(text, { source, skipBad: options.skipBad });
   if (!products.length) throw new ShopframeError('invalid_argument', `${source}: no products`);
-  const model = await resolveModel(options.embedder ?? 'mobilenetv2-feat');
+  const model = await resolveModel(options.embedder ?? DEFAULT_MODELS.embedder);
   const vision = await createVision({ embedder: { manifest: model.manifestText, bytes: model.bytes, source: model.path }, detector: null });
   const dim = vision.embeddingDim;
   const cache = await EmbeddingCache.open(options.cacheDir, model.manifest.sha256, dim);

@@ -53,18 +53,18 @@ std::optional<suggestion> tracker::decide(const track_state& t) const {
                                  lookup(opt_.category_item_thresholds, top.e->category, opt_.item_threshold));
   if (top.score >= threshold && top.score - runner_up >= opt_.min_margin) return make(kind::item, top.id, *top.e);
 
-  // Not one item, but perhaps a kind of product: the leading items mostly agree on a category.
+  // Not one item, but perhaps a kind of product: the leading item's category, when a strict
+  // majority (and at least 2) of the top items share it. Only the leader's: when the best item
+  // belongs elsewhere, a majority of its rivals is a guess between sibling categories (an oat
+  // milk led by Oatly, outvoted by two soy milks), and abstaining beats naming the wrong one.
   const size_t n = std::min<size_t>(opt_.category_top_n, items.size());
-  for (size_t i = 0; i < n; ++i) {
-    const uint32_t c = items[i].e->category;
-    if (c == no_category) continue;
-    size_t votes = 0;
-    for (size_t j = 0; j < n; ++j) votes += items[j].e->category == c;
-    if (votes < 2 || 2 * votes <= n) continue;  // a strict majority is unique: decide on it now
-    const evidence& ce = t.categories.at(c);
-    if (mean(ce) >= lookup(opt_.category_thresholds, c, opt_.category_threshold)) return make(kind::category, c, ce);
-    return std::nullopt;
-  }
+  const uint32_t c = top.e->category;
+  if (c == no_category) return std::nullopt;
+  size_t votes = 0;
+  for (size_t j = 0; j < n; ++j) votes += items[j].e->category == c;
+  if (votes < 2 || 2 * votes <= n) return std::nullopt;
+  const evidence& ce = t.categories.at(c);
+  if (mean(ce) >= lookup(opt_.category_thresholds, c, opt_.category_threshold)) return make(kind::category, c, ce);
   return std::nullopt;
 }
 

@@ -77,9 +77,10 @@ struct options {
 
   // -- decision (per track): an item when the track has >= min_samples samples, its best item's
   //   aggregated score (mean over the track's samples) >= the item's threshold, and it beats the
-  //   runner-up by >= min_margin. Otherwise a category when a strict majority (and at least 2) of
-  //   the top category_top_n items share one and that category's aggregated score (per sample:
-  //   its best listed item, absent -> the list's lowest score) >= its threshold. Otherwise none.
+  //   runner-up by >= min_margin. Otherwise the best item's category when a strict majority (and
+  //   at least 2) of the top category_top_n items share it and that category's aggregated score
+  //   (per sample: its best listed item, absent -> the list's lowest score) >= its threshold; a
+  //   majority that the best item is not part of is not enough. Otherwise none.
   // The defaults are placeholders for cosine scores; pass the thresholds the catalog calibrated.
   uint32_t min_samples = 2;       // >= 1
   float item_threshold = 0.75f;   // global; +infinity disables item suggestions

@@ -14,10 +14,9 @@
 // against it: renamed <=> the new file, not renamed <=> the previous file, byte for byte.
 //
 // Index builds from JSONL embeddings run the real CLI (bin/shopframe.mjs). Image builds use the
-// tiny hand-built ONNX embedder (tests/js/lib/tiny_onnx.mjs): the CLI always embeds with
-// models/mobilenetv2-feat.json and has no option naming another manifest, so the killed image
-// builds run a small driver that does exactly what `catalog build` does for a catalog with
-// images: buildImageCatalog() (embedding cache under SHOPFRAME_CACHE), then writeFileAtomic().
+// tiny hand-built ONNX embedder (tests/js/lib/tiny_onnx.mjs); the killed image builds run a small
+// driver that does exactly what `catalog build --embedder` does for a catalog with images:
+// buildImageCatalog() (embedding cache under SHOPFRAME_CACHE), then writeFileAtomic().
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';

@@ -420,3 +420,34 @@ test('closing an engine twice is harmless', {
   await engine.close();
   await engine.close();
 });
+
+// ---------------------------------------------- which embedder an engine picks (real models)
+
+const SHARED_MODELS = new URL('../../../shared/models/', import.meta.url);
+const noSharedModels = (await import('node:fs')).existsSync(SHARED_MODELS) ? false : 'needs ../shared/models';
+
+test('without models.embedder the engine uses the index\'s embedder when its manifest is known, else the default', { skip: noSharedModels }, async () => {
+  const { readManifest } = await import('../../js/models.mjs');
+  const { DEFAULT_MODELS } = await import('../../js/engine.mjs');
+  const int8 = (await readManifest('mobilenetv2-feat')).manifest;
+  const dim = 1280;
+  const vectors = new Float32Array(3 * dim).map((_, i) => Math.cos(i * 0.37));
+  const items = ['a', 'b', 'c'].map((id) => ({ id, title: id }));
+  const withEmbedder = (embedder) => buildIndexDetailed({ vectors, dim, items, config: embedder ? { embedder } : undefined }).then((r) => r.bytes);
+  const engineName = async (bytes, models = { detector: null }) => {
+    const engine = await createEngine({ index: bytes, models });
+    try {
+      return engine.vision.embedderInfo.name;
+    } finally {
+      await engine.close();
+    }
+  };
+  assert.equal(DEFAULT_MODELS.embedder, 'mobilenetv2-f32-feat');
+  const builtWithInt8 = await withEmbedder({ name: int8.name, sha256: int8.sha256, dim });
+  assert.equal(await engineName(builtWithInt8), 'mobilenetv2-feat');
+  assert.equal(await engineName(await withEmbedder(null)), 'mobilenetv2-f32-feat');
+  assert.equal(await engineName(await withEmbedder({ name: 'someone-elses-model', dim })), 'mobilenetv2-f32-feat');
+  // An explicit embedder that is not the index's is still an error naming both.
+  await assert.rejects(engineName(builtWithInt8, { embedder: 'mobilenetv2-f32-feat', detector: null }),
+    (e) => e.code === 'invalid_argument' && /built with embedder mobilenetv2-feat/.test(e.message) && /engine has mobilenetv2-f32-feat/.test(e.message));
+});

@@ -227,3 +227,60 @@ test('a download announcing more than MAX_MODEL_BYTES is refused before reading 
     assert.deepEqual(await listFiles(cache), []);
   });
 });
+
+// ---- Derived models (manifest "derived_from"): tools/derive_model.py on the shared int8 file.
+
+const SHARED_INT8 = fileURLToPath(new URL('../../../shared/models/mobilenetv2-12-int8.feat.onnx', import.meta.url));
+const needsShared = existsSync(SHARED_INT8) ? false : 'needs ../shared/models (the int8 MobileNetV2)';
+
+test('checkManifest: derived_from names a model and a known recipe', () => {
+  const good = manifestFor(MODEL);
+  assert.deepEqual(checkManifest({ ...good, derived_from: { model: 'm', recipe: 'dequantize-int8' } }).derived_from,
+    { model: 'm', recipe: 'dequantize-int8' });
+  for (const bad of [{ model: 'm', recipe: 'nope' }, { recipe: 'dequantize-int8' }, 'm', null]) {
+    assert.throws(() => checkManifest({ ...good, derived_from: bad }, 'm.json'), (e) => e.code === 'parse_error' && /derived_from/.test(e.message));
+  }
+});
+
+test('derived model: made once from the verified source, checked by sha256, then served from the cache', { skip: needsShared }, async () => {
+  await withTemp(async ({ cache }) => {
+    const dirs = modelDirs({});
+    const first = await resolveModel('mobilenetv2-f32-feat', { dirs, cache, fetch: noFetch });
+    assert.equal(first.source, 'derived');
+    assert.equal(sha256(first.bytes), first.manifest.sha256);
+    assert.deepEqual(await listFiles(cache), [`${first.manifest.sha256}-mobilenetv2-12-f32.feat.onnx`]);  // no temp file left
+    const again = await resolveModel('mobilenetv2-f32-feat', { dirs, cache, fetch: noFetch });
+    assert.equal(again.source, 'cache');
+
+    // Same weights as the int8 graph: the pooled features of one image agree closely (the float
+    // graph only drops the activations' 8-bit rounding).
+    const int8 = await resolveModel('mobilenetv2-feat', { dirs, fetch: noFetch });
+    const pixels = new Float32Array(3 * 224 * 224).map((_, i) => Math.sin(i * 0.0007) * 1.5);
+    const feat = async (bytes) => {
+      const s = await ort.InferenceSession.create(bytes);
+      const out = await s.run({ input: new ort.Tensor('float32', pixels, [1, 3, 224, 224]) }, ['feat']);
+      await s.release();
+      return out.feat.data;
+    };
+    const [a, b] = [await feat(int8.bytes), await feat(first.bytes)];
+    let dot = 0, na = 0, nb = 0;
+    for (let i = 0; i < a.length; i++) { dot += a[i] * b[i]; na += a[i] * a[i]; nb += b[i] * b[i]; }
+    assert.equal(b.length, 1280);
+    assert.ok(dot / Math.sqrt(na * nb) > 0.9, `cosine ${dot / Math.sqrt(na * nb)}`);
+  });
+});
+
+test('derived model: a result with another sha256 is refused and not cached; a missing tool is named', { skip: needsShared }, async () => {
+  await withTemp(async ({ root, cache }) => {
+    const manifest = JSON.parse(await readFile(new URL('../../models/mobilenetv2-f32-feat.json', import.meta.url), 'utf8'));
+    const wrong = { ...manifest, sha256: '0'.repeat(64) };
+    await assert.rejects(resolveModel(wrong, { dirs: modelDirs({}), cache, fetch: noFetch }),
+      (e) => e.code === 'corrupt' && /gave sha256 1d0097a8/.test(e.message) && /says 0000/.test(e.message));
+    assert.deepEqual(await listFiles(cache), []);
+
+    const env = { SHOPFRAME_PYTHON: join(root, 'no-such-python') };
+    await assert.rejects(resolveModel(manifest, { env, dirs: modelDirs({}), cache, fetch: noFetch }),
+      (e) => e.code === 'not_found' && /no-such-python: no such program/.test(e.message) && /python3-onnx/.test(e.message));
+    assert.deepEqual(await listFiles(cache), []);
+  });
+});

@@ -192,6 +192,13 @@ TEST_CASE("track: ambiguous items fall back to their shared category, or to noth
 
   CHECK(run(3).empty());  // apple vs milk (vs dairy): no majority
 
+  // The leader is the only milk; the two dairy items behind it agree with each other. Their
+  // majority does not make a "dairy" suggestion for a track whose best match is milk.
+  tracker outvoted{options{}};
+  for (int i = 0; i < 5; ++i)
+    add(outvoted, 0.5 * i, {{box_at(100, 100, kJitter[i]), emb(0, i), {m(3, 0.86f), m(4, 0.85f), m(5, 0.85f)}}});
+  CHECK(outvoted.finish().empty());
+
   options strict;
   strict.category_thresholds[kApples] = 0.9f;
   CHECK(run(2, strict).empty());

@@ -1,0 +1,101 @@
+#!/usr/bin/python3
+"""Derive a model from a verified upstream ONNX file, deterministically.
+
+    /usr/bin/python3 tools/derive_model.py dequantize-int8 SRC.onnx DST.onnx
+
+Called by js/models.mjs when a manifest has "derived_from" and the derived file is in no model
+directory or cache; the caller verifies DST against the manifest's sha256. Needs Debian's
+python3-onnx and python3-numpy (tools/setup.sh installs them); same packages, same bytes.
+
+dequantize-int8: the ONNX Model Zoo's static int8 MobileNetV2 (QLinearConv / QLinearAdd /
+QLinearGlobalAveragePool) as a float32 graph with the same weights, ending at the pooled
+feature 'feat' [N,1280,1,1]. Why: ONNX Runtime Web's wasm backend runs its float Conv kernels
+about 1.7x faster than QLinearConv (35 vs 60 ms per 224x224 image, one thread), and dropping the
+activations' 8-bit rounding lifted natural-photo -> catalog R@1 on the grocery val split from
+0.780 to 0.814 (docs/quality.md). Each quantized tensor's saturation range is kept as a Clip
+(that is where the int8 graph's ReLU6s went), so the float graph computes what the int8 graph
+approximates.
+"""
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+
+def dequantize_int8(model):
+    g = model.graph
+    init = {t.name: numpy_helper.to_array(t) for t in g.initializer}
+    nodes, weights = [], []
+    produced = {g.input[0].name}
+
+    def const(name, value):
+        weights.append(numpy_helper.from_array(np.asarray(value, dtype=np.float32), name))
+        return name
+
+    def float_name(quantized):
+        return quantized.replace('_quantized', '') + '_f'
+
+    def scalar(name):
+        return float(init[name])
+
+    def clip(x, y, scale, zero_point):
+        lo, hi = (0, 255) if init[zero_point].dtype == np.uint8 else (-128, 127)
+        z, s = int(init[zero_point]), scalar(scale)
+        nodes.append(helper.make_node('Clip', [x, const(y + '_lo', (lo - z) * s), const(y + '_hi', (hi - z) * s)], [y]))
+        produced.add(y)
+
+    pooled = None
+    for n in g.node:
+        i, o = list(n.input), list(n.output)
+        if n.op_type == 'QuantizeLinear' and i[0] in produced:
+            clip(i[0], float_name(o[0]), i[1], i[2])
+        elif n.op_type == 'QLinearConv':
+            x, x_scale, _, w, w_scale, w_zero, y_scale, y_zero = i[:8]
+            per_channel = (-1, 1, 1, 1)
+            weight = (init[w].astype(np.float64) - init[w_zero].astype(np.float64).reshape(per_channel)) \
+                * init[w_scale].astype(np.float64).reshape(per_channel)
+            ins = [float_name(x), const(o[0] + '_W', weight)]
+            if len(i) > 8:  # int32 bias in units of x_scale * w_scale
+                ins.append(const(o[0] + '_B', init[i[8]].astype(np.float64) * scalar(x_scale) * init[w_scale].astype(np.float64)))
+            conv = helper.make_node('Conv', ins, [o[0] + '_conv'], name=(n.name or o[0]) + '_f')
+            conv.attribute.extend(n.attribute)
+            nodes.append(conv)
+            clip(o[0] + '_conv', float_name(o[0]), y_scale, y_zero)
+        elif n.op_type == 'QLinearAdd' and float_name(i[0]) in produced and float_name(i[3]) in produced:
+            nodes.append(helper.make_node('Add', [float_name(i[0]), float_name(i[3])], [o[0] + '_add']))
+            clip(o[0] + '_add', float_name(o[0]), i[6], i[7])
+        elif n.op_type == 'QLinearGlobalAveragePool':
+            pooled = float_name(o[0])
+            nodes.append(helper.make_node('GlobalAveragePool', [float_name(i[0])], [pooled]))
+            produced.add(pooled)
+            break  # the classifier after the pooled feature is not part of an embedder
+        else:
+            raise SystemExit(f'dequantize-int8: unsupported node {n.op_type} {n.name!r} before the pooled feature')
+    if pooled is None:
+        raise SystemExit('dequantize-int8: no QLinearGlobalAveragePool: not an int8 MobileNet-style graph')
+    nodes.append(helper.make_node('Identity', [pooled], ['feat']))
+
+    src = g.input[0]
+    dims = [d.dim_param or d.dim_value for d in src.type.tensor_type.shape.dim]
+    graph = helper.make_graph(nodes, g.name + '_feat_f32',
+                              [helper.make_tensor_value_info(src.name, TensorProto.FLOAT, dims)],
+                              [helper.make_tensor_value_info('feat', TensorProto.FLOAT, [dims[0], None, 1, 1])],
+                              weights)
+    out = helper.make_model(graph, opset_imports=[helper.make_opsetid('', 12)], producer_name='shopframe tools/derive_model.py')
+    out.ir_version = 7
+    onnx.checker.check_model(out)
+    return out
+
+
+RECIPES = {'dequantize-int8': dequantize_int8}
+
+
+def main(argv):
+    if len(argv) != 4 or argv[1] not in RECIPES:
+        raise SystemExit(f'usage: {argv[0]} {{{",".join(RECIPES)}}} SRC.onnx DST.onnx')
+    onnx.save(RECIPES[argv[1]](onnx.load(argv[2])), argv[3])
+
+
+if __name__ == '__main__':
+    main(sys.argv)
