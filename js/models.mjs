@@ -176,7 +176,11 @@ function runDeriveTool(python, recipe, src, dst, manifest) {
 // the manifest and caches it; a mismatch is an error and nothing is cached.
 async function derive(manifest, cached, options, env) {
   const { model, recipe } = manifest.derived_from;
-  const source = await resolveModel(model, options);
+  const chain = options.derivedChain ?? [];
+  if (chain.includes(manifest.name) || chain.length >= 4) {
+    throw new ShopframeError('invalid_argument', `model ${manifest.name}: derived_from goes round in a circle (${[...chain, manifest.name].join(' -> ')})`);
+  }
+  const source = await resolveModel(model, { ...options, derivedChain: [...chain, manifest.name] });
   await mkdir(dirname(cached), { recursive: true });
   const tmp = `${cached}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {

@@ -278,6 +278,11 @@ test('derived model: a result with another sha256 is refused and not cached; a m
       (e) => e.code === 'corrupt' && /gave sha256 1d0097a8/.test(e.message) && /says 0000/.test(e.message));
     assert.deepEqual(await listFiles(cache), []);
 
+    // A manifest derived from itself is refused, not resolved for ever.
+    await writeFile(join(root, 'self.json'), JSON.stringify({ ...manifest, name: 'self', derived_from: { model: 'self', recipe: 'dequantize-int8' } }));
+    await assert.rejects(resolveModel('self', { manifestDir: root, dirs: [], cache, fetch: noFetch }),
+      (e) => e.code === 'invalid_argument' && /goes round in a circle \(self -> self\)/.test(e.message));
+
     const env = { SHOPFRAME_PYTHON: join(root, 'no-such-python') };
     await assert.rejects(resolveModel(manifest, { env, dirs: modelDirs({}), cache, fetch: noFetch }),
       (e) => e.code === 'not_found' && /no-such-python: no such program/.test(e.message) && /python3-onnx/.test(e.message));
