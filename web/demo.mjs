@@ -7,8 +7,12 @@
 import { attachShoppable, hasWasmSimd } from '/build/index.mjs';
 import '/build/element.mjs';
 
+// Both MobileNetV2 embedders: the worker loads the one a (dropped-in) index was built with.
 const MODELS = {
-  embedder: { manifest: '/manifests/mobilenetv2-f32-feat.json', url: '/models/mobilenetv2-f32-feat.onnx' },
+  embedder: [
+    { manifest: '/manifests/mobilenetv2-f32-feat.json', url: '/models/mobilenetv2-f32-feat.onnx' },
+    { manifest: '/manifests/mobilenetv2-feat.json', url: '/models/mobilenetv2-feat.onnx' },
+  ],
   detector: { manifest: '/manifests/yolox-nano.json', url: '/models/yolox-nano.onnx' },
 };
 const SAMPLE = { video: '/demo/sample.webm', index: '/demo/catalog.sfi', truth: '/demo/sample.json' };

@@ -13,7 +13,11 @@ export interface ModelRef {
 export interface AttachOptions {
   /** The catalog index (.sfi): URL or bytes. It must have been built with the same embedder. */
   index: string | ArrayBuffer | Uint8Array;
-  models: { embedder: ModelRef; detector?: ModelRef | null };
+  /**
+   * embedder: one model, or a list: the worker then loads the one whose manifest names the
+   * embedder the index was built with (else the first), so indexes built with either work.
+   */
+  models: { embedder: ModelRef | ModelRef[]; detector?: ModelRef | null };
   /** Samples per second of video at most (default 2). */
   sampleFps?: number;
   /** Fraction of one core the worker may keep busy (default 0.5): the sampling interval stretches to stay within it. */

@@ -254,7 +254,10 @@ export async function attachShoppable(video, options = {}) {
     throw new ShopframeWebError('unsupported', 'this browser has no WebAssembly SIMD (needed by shopframe); no suggestions will be shown');
   }
   if (!options.index) throw new ShopframeWebError('invalid_argument', 'attachShoppable: options.index (URL or bytes) is required');
-  if (!options.models?.embedder) throw new ShopframeWebError('invalid_argument', 'attachShoppable: options.models.embedder is required');
+  const embedders = [options.models?.embedder].flat();
+  if (!embedders.length || !embedders.every(Boolean)) {
+    throw new ShopframeWebError('invalid_argument', 'attachShoppable: options.models.embedder is required (a model, or a list to choose from by the index)');
+  }
   const opts = { ...DEFAULTS, ...options };
   for (const [k, lo, hi] of [['sampleFps', 0.05, 30], ['cpuBudget', 0.05, 1], ['maxSide', 64, 4096]]) {
     if (!(Number(opts[k]) >= lo && Number(opts[k]) <= hi)) throw new ShopframeWebError('invalid_argument', `attachShoppable: ${k} must be in ${lo}..${hi}, got ${opts[k]}`);
@@ -278,7 +281,10 @@ export async function attachShoppable(video, options = {}) {
   }
   const init = {
     type: 'init', index: typeof opts.index === 'string' ? base(opts.index) : opts.index, coreModule, ortModule,
-    models: { embedder: modelRef(opts.models.embedder), detector: modelRef(opts.models.detector) },
+    models: {
+      embedder: Array.isArray(opts.models.embedder) ? opts.models.embedder.map(modelRef) : modelRef(opts.models.embedder),
+      detector: modelRef(opts.models.detector),
+    },
     // build/web/ (tools/build-web.mjs) holds both wasm files next to the worker bundle; the
     // worker uses the compiled modules, the URLs only name them in errors.
     wasmUrl, ortWasmPaths: { wasm: ortWasmUrl },

@@ -10,7 +10,7 @@
 import { createEngine } from '../engine.mjs';
 import { createLiveAnalyzer } from '../live.mjs';
 import { withPrecompiledOrtWasm } from '../ort_wasm.mjs';
-import { simdName } from '../shopframe.mjs';
+import { loadIndex, simdName } from '../shopframe.mjs';
 
 let engine = null, live = null, maxSide = 640, edge = null;
 const askedEdge = new Set();    // suggestion keys whose similar items were asked of the edge
@@ -37,15 +37,40 @@ async function loadModel(role, m) {
   return { manifest, bytes: await fetchBytes(`${role} model`, m.bytes ?? m.url), source: m.url ?? role };
 }
 
+async function manifestText(role, m) {
+  return typeof m.manifest === 'string' && !m.manifest.trimStart().startsWith('{')
+    ? new TextDecoder().decode(await fetchBytes(`${role} manifest`, m.manifest))
+    : typeof m.manifest === 'string' ? m.manifest : JSON.stringify(m.manifest);
+}
+
+// From a list of embedders, the one the index was built with (its CONF names it), else the
+// first: only that model's bytes are fetched. A manifest that is not JSON never matches.
+async function chooseEmbedder(candidates, indexBytes, coreOptions) {
+  if (!Array.isArray(candidates)) return candidates;
+  const texts = await Promise.all(candidates.map((m) => manifestText('embedder', m)));
+  const index = await loadIndex(indexBytes, coreOptions);
+  let want;
+  try {
+    want = index.config()?.embedder;
+  } finally {
+    index.close();
+  }
+  const nameOf = (text) => { try { return JSON.parse(text); } catch { return {}; } };
+  const i = texts.findIndex((t) => {
+    const m = nameOf(t);
+    return want && (want.sha256 ? m.sha256?.toLowerCase() === want.sha256 : m.name === want.name);
+  });
+  return { ...candidates[Math.max(i, 0)], manifest: texts[Math.max(i, 0)] };
+}
+
 async function init(msg) {
   maxSide = msg.maxSide ?? 640;
   edge = msg.edge?.url ? { url: msg.edge.url.replace(/\/+$/, ''), k: msg.edge.k ?? 12 } : null;
-  const [index, embedder, detector] = await Promise.all([
-    fetchBytes('index', msg.index), loadModel('embedder', msg.models?.embedder), loadModel('detector', msg.models?.detector),
-  ]);
   // The page compiles both wasm files once and sends the modules (js/web/index.mjs): a new
   // session then skips fetching and compiling 14 MB of ORT.
   const coreOptions = msg.coreModule ? { wasmModule: msg.coreModule } : { wasmUrl: msg.wasmUrl };
+  const [index, detector] = await Promise.all([fetchBytes('index', msg.index), loadModel('detector', msg.models?.detector)]);
+  const embedder = await loadModel('embedder', await chooseEmbedder(msg.models?.embedder, index, coreOptions));
   const create = () => createEngine({
     ...coreOptions, index, ortWasmPaths: msg.ortModule ? undefined : msg.ortWasmPaths, numThreads: 1,
     models: { embedder, detector }, maxRegions: msg.maxRegions,

@@ -191,7 +191,9 @@ async function makeOwnVideoAndIndex(dir) {
   await writeFile(join(dir, 'own.jsonl'), products.map((p) => JSON.stringify(p)).join('\n') + '\n');
   await writeFile(join(dir, 'own-spec.json'), JSON.stringify(spec));
   const index = join(dir, 'own.sfi');
-  await run(process.execPath, [join(REPO, 'bin', 'shopframe.mjs'), 'catalog', 'build', join(dir, 'own.jsonl'), '-o', index]);
+  // Built with the int8 embedder, not the page's default: the page offers both and the worker
+  // must load the one this index names.
+  await run(process.execPath, [join(REPO, 'bin', 'shopframe.mjs'), 'catalog', 'build', join(dir, 'own.jsonl'), '-o', index, '--embedder', 'mobilenetv2-feat']);
   await run(process.execPath, [join(REPO, 'tools', 'make-test-videos.mjs'), '--spec', join(dir, 'own-spec.json'), '--out', dir, '--codec', 'vp9']);
   const built = await loadIndex(readFileSync(index));
   const info = { vectors: built.size, calibrated: !!built.config()?.calibration };
@@ -223,6 +225,7 @@ test('demo: a user\'s own video and index replace the sample; a bad index or vid
   assert.ok(Math.abs(loaded.duration - own.truth.duration) < 0.5, `the page plays a ${loaded.duration} s video, not the ${own.truth.duration} s clip`);
   assert.equal(loaded.vectors, own.vectors, 'the session searches the own index');
   assert.match(loaded.status, /^Ready: own\.sfi/);
+  assert.match(loaded.status, /embedder mobilenetv2-feat,/, 'the worker chose the embedder the own index was built with');
 
   await page.evaluate(() => { const v = document.getElementById('player'); v.playbackRate = 0.5; return v.play(); });
   await page.waitForFunction(() => document.getElementById('player').ended, null, { timeout: (2 * own.truth.duration + 60) * 1000 });
