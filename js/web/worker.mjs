@@ -29,18 +29,16 @@ async function fetchBytes(what, source) {
   return new Uint8Array(await res.arrayBuffer());
 }
 
-async function loadModel(role, m) {
-  if (!m) return null;
-  const manifest = typeof m.manifest === 'string' && !m.manifest.trimStart().startsWith('{')
-    ? new TextDecoder().decode(await fetchBytes(`${role} manifest`, m.manifest))
-    : m.manifest;
-  return { manifest, bytes: await fetchBytes(`${role} model`, m.bytes ?? m.url), source: m.url ?? role };
+// A model's manifest as JSON text: fetched when given as a URL, else the text or object given.
+async function manifestText(role, m) {
+  if (typeof m.manifest !== 'string') return JSON.stringify(m.manifest);
+  if (m.manifest.trimStart().startsWith('{')) return m.manifest;
+  return new TextDecoder().decode(await fetchBytes(`${role} manifest`, m.manifest));
 }
 
-async function manifestText(role, m) {
-  return typeof m.manifest === 'string' && !m.manifest.trimStart().startsWith('{')
-    ? new TextDecoder().decode(await fetchBytes(`${role} manifest`, m.manifest))
-    : typeof m.manifest === 'string' ? m.manifest : JSON.stringify(m.manifest);
+async function loadModel(role, m) {
+  if (!m) return null;
+  return { manifest: await manifestText(role, m), bytes: await fetchBytes(`${role} model`, m.bytes ?? m.url), source: m.url ?? role };
 }
 
 // From a list of embedders, the one the index was built with (its CONF names it), else the
