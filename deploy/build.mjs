@@ -234,10 +234,11 @@ export async function resolveModelArg(arg, role) {
   return { manifest: r.manifest, manifestText: r.manifestText ?? JSON.stringify(r.manifest), bytes: r.bytes, source: r.manifest.name, path: r.path, role };
 }
 
-/** The embedder to pair with a catalog: the one it was built with when its manifest is known, else the default. */
+/** The embedder to pair with a catalog: the one it was built with when its manifest is known, else (or without a catalog) the default. */
 export async function embedderFor(catalogBytes) {
   const [{ loadIndex }, { isKnownModel }, { DEFAULT_MODELS }] = await Promise.all([
     import('../js/shopframe.mjs'), import('../js/models.mjs'), import('../js/engine.mjs')]);
+  if (!catalogBytes) return DEFAULT_MODELS.embedder;
   const index = await loadIndex(catalogBytes);
   try {
     const name = index.config()?.embedder?.name;
@@ -282,7 +283,7 @@ async function main(argv) {
   const out = resolve(values.out ?? join(REPO, DIST));
   const catalog = values.catalog ? new Uint8Array(await readFile(values.catalog)) : null;
   const analyze = values.analyze ? {
-    embedder: await resolveModelArg(values.embedder ?? (catalog ? await embedderFor(catalog) : (await import('../js/engine.mjs')).DEFAULT_MODELS.embedder), 'embedder'),
+    embedder: await resolveModelArg(values.embedder ?? await embedderFor(catalog), 'embedder'),
     detector: values.detector === 'none' ? null : await resolveModelArg(values.detector, 'detector'),
     bucket: values['models-bucket'],
   } : null;

@@ -40,6 +40,12 @@ export function trackOptionsFrom(calibration, overrides = {}) {
   };
 }
 
+// The ordinal of `key` in a (map: key -> ordinal, list: ordinal -> value) table, added when new.
+function ordinalIn(map, list, key, value) {
+  if (!map.has(key)) map.set(key, list.push(value) - 1);
+  return map.get(key);
+}
+
 /**
  * A core Tracker with trackOptionsFrom()'s options. The tracker knows categories by ordinal:
  * the categories named in per-category thresholds get theirs here, in the caller's table
@@ -48,10 +54,7 @@ export function trackOptionsFrom(calibration, overrides = {}) {
  */
 export function createTracker(core, options, categories = new Map(), categoryNames = []) {
   const { categoryItemThresholds = {}, categoryThresholds = {}, ...rest } = options;
-  const ordinalOf = (name) => {
-    if (!categories.has(name)) categories.set(name, categoryNames.push(name) - 1);
-    return categories.get(name);
-  };
+  const ordinalOf = (name) => ordinalIn(categories, categoryNames, name, name);
   const pairs = (byName, option) => Object.entries(byName).map(([name, t]) => {
     if (t !== null && !(typeof t === 'number' && !Number.isNaN(t))) {
       throw new ShopframeError('invalid_argument', `track option ${option}[${JSON.stringify(name)}]: expected a number or null (never), got ${t}`);
@@ -70,18 +73,13 @@ class TrackTables {
   items = new Map(); itemMeta = [];           // id -> ordinal, ordinal -> match
   categories = new Map(); categoryNames = [];
 
-  #ordinal(map, list, key, value) {
-    if (!map.has(key)) map.set(key, list.push(value) - 1);
-    return map.get(key);
-  }
-
   regions(engineRegions) {
     return engineRegions.map((g) => ({
       box: g.box,
       embedding: g.embedding,
       matches: g.matches.map((m) => ({
-        item: this.#ordinal(this.items, this.itemMeta, m.id, m),
-        category: m.category ? this.#ordinal(this.categories, this.categoryNames, m.category, m.category) : null,
+        item: ordinalIn(this.items, this.itemMeta, m.id, m),
+        category: m.category ? ordinalIn(this.categories, this.categoryNames, m.category, m.category) : null,
         score: m.score,
       })),
     }));

@@ -5,7 +5,7 @@ import { dirname, resolve } from 'node:path';
 import { ShopframeError } from '../errors.mjs';
 import { createEngine } from '../engine.mjs';
 import { calibrate, calibrateByCategory, categoryMinimums, confidenceModel, evaluate, precisionCoverageCurve } from '../eval/metrics.mjs';
-import { leadingCategory } from '../decide.mjs';
+import { categoryThreshold, leadingCategory } from '../decide.mjs';
 import { renderReport } from '../eval/report.mjs';
 import { writeFileAtomic } from './atomic_write.mjs';
 import { analyzeVideo, segmentEvidence } from '../video.mjs';
@@ -270,10 +270,7 @@ function calibrateImages(records, { maxFalseRate, minimums, source }) {
   const model = confidenceModel(records);
   const item = calibrateByCategory(records, { ...byCandidate, confidenceOf: (r) => model.predict(r.features) });
   const score = calibrateByCategory(records, { ...byCandidate, confidenceOf: (r) => r.features.score1 });
-  const byCategory = {};
-  for (const [c, e] of Object.entries(item.by_category)) {
-    byCategory[c] = { threshold: e.threshold, in_catalog: e.in_catalog, out_of_catalog: e.out_of_catalog, holdout: holdoutOf(e) };
-  }
+  const byCategory = thresholdPart(item).by_category;
   for (const [c, e] of Object.entries(score.by_category)) {
     byCategory[c] = { ...(byCategory[c] ?? { in_catalog: e.in_catalog, out_of_catalog: e.out_of_catalog }), score_threshold: e.threshold };
   }
@@ -350,9 +347,7 @@ function calibrateVideo(records, { maxFalseRate, minimums, source, fps }) {
 // global), so that the report's metrics describe that operating point.
 function atOperatingPoint(records, c) {
   return records.map((r) => {
-    const category = r.top[0]?.category;
-    const threshold = category && Object.hasOwn(c.by_category, category) ? c.by_category[category].threshold : c.threshold;
-    const shown = r.top.length > 0 && r.features.score1 >= threshold;
+    const shown = r.top.length > 0 && r.features.score1 >= categoryThreshold(c, r.top[0].category, 'threshold', c.threshold);
     return { ...r, suggestion: shown ? { id: r.top[0].id, kind: 'item', confidence: r.features.score1 } : null };
   });
 }
