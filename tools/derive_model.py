@@ -94,7 +94,13 @@ RECIPES = {'dequantize-int8': dequantize_int8}
 def main(argv):
     if len(argv) != 4 or argv[1] not in RECIPES:
         raise SystemExit(f'usage: {argv[0]} {{{",".join(RECIPES)}}} SRC.onnx DST.onnx')
-    onnx.save(RECIPES[argv[1]](onnx.load(argv[2])), argv[3])
+    try:
+        model = onnx.load(argv[2])
+    except Exception as e:  # protobuf's DecodeError, OSError: one line naming the file
+        raise SystemExit(f'{argv[1]}: {argv[2]}: not a readable ONNX model ({type(e).__name__}: {e})')
+    if not model.graph.node or not model.graph.input:
+        raise SystemExit(f'{argv[1]}: {argv[2]}: an ONNX model without a graph (empty or truncated file?)')
+    onnx.save(RECIPES[argv[1]](model), argv[3])
 
 
 if __name__ == '__main__':

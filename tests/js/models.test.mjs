@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -286,6 +286,20 @@ test('derived model: a result with another sha256 is refused and not cached; a m
     const env = { SHOPFRAME_PYTHON: join(root, 'no-such-python') };
     await assert.rejects(resolveModel(manifest, { env, dirs: modelDirs({}), cache, fetch: noFetch }),
       (e) => e.code === 'not_found' && /no-such-python: no such program/.test(e.message) && /python3-onnx/.test(e.message));
+    assert.deepEqual(await listFiles(cache), []);
+  });
+});
+
+test('derived model: a source that is not an ONNX model fails with the tool\'s one-line reason, nothing cached', async () => {
+  await withTemp(async ({ root, models, cache }) => {
+    const garbage = new Uint8Array(4096).map((_, i) => (i * 131 + 7) & 0xff);
+    await mkdir(models, { recursive: true });
+    await writeFile(join(models, 'garbage.onnx'), garbage);
+    await writeFile(join(root, 'garbage.json'), JSON.stringify({ name: 'garbage', file: 'garbage.onnx', sha256: sha256(garbage), licence: 'MIT', kind: 'embedding' }));
+    await writeFile(join(root, 'derived.json'), JSON.stringify({ name: 'derived', file: 'derived.onnx', sha256: '1'.repeat(64), licence: 'MIT',
+      kind: 'embedding', derived_from: { model: 'garbage', recipe: 'dequantize-int8' } }));
+    await assert.rejects(resolveModel('derived', { manifestDir: root, dirs: [models], cache, fetch: noFetch }),
+      (e) => e.code === 'not_found' && /garbage\.onnx: not a readable ONNX model/.test(e.message));
     assert.deepEqual(await listFiles(cache), []);
   });
 });
