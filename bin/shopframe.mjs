@@ -21,10 +21,10 @@ const USAGE = `usage:
         [--adapt | --no-adapt] [--no-calibrate] [--cache DIR] [--embedder NAME|MANIFEST.json]
   shopframe catalog inspect INDEX.sfi [--json]
   shopframe search INDEX.sfi --vector FILE.json [-k 10] [--category PREFIX] [--min-score S] [--json]
-  shopframe analyze IMAGE... --catalog INDEX.sfi [-k 5] [--no-detector] [--threads N] [--json]
-  shopframe analyze VIDEO --catalog INDEX.sfi [--fps 2] [--frames] [--threads N] [--json]
-  shopframe eval --catalog INDEX.sfi --labeled QUERIES.jsonl [--report OUT.html] [--no-detector] [--threads N]
-  shopframe calibrate --catalog INDEX.sfi --labeled QUERIES.jsonl [-o OUT.sfi] [--max-false-rate 0.02] [--report OUT.html]
+  shopframe analyze IMAGE... --catalog INDEX.sfi [-k 5] [--no-detector] [--threads N] [--embedder M] [--json]
+  shopframe analyze VIDEO --catalog INDEX.sfi [--fps 2] [--frames] [--threads N] [--embedder M] [--json]
+  shopframe eval --catalog INDEX.sfi --labeled QUERIES.jsonl [--report OUT.html] [--no-detector] [--threads N] [--embedder M]
+  shopframe calibrate --catalog INDEX.sfi --labeled QUERIES.jsonl [-o OUT.sfi] [--max-false-rate 0.02] [--report OUT.html] [--embedder M]
         [--fps 2] [--category-min-in 20] [--category-min-out N (default max(20, 1/max-false-rate))]
 
 Products whose lines have no "embedding" are embedded from their images with the default
@@ -33,6 +33,9 @@ file, which comes from SHOPFRAME_MODELS or ../shared/models; --embedder picks an
 cached by image hash; with several images per product the build learns the catalog
 adaptation when a held-out check says it helps (--adapt forces it, --no-adapt disables it)
 and calibrates suggestion thresholds for <= 2% false suggestions (--no-calibrate skips it).
+
+analyze, eval and calibrate embed with the embedder the index was built with when models/
+has its manifest; for any other, pass the same manifest with --embedder NAME|MANIFEST.json.
 
 calibrate reads lines {"image": PATH, "expected": ID|null, "category"?: PATH} and video
 segments {"video": PATH, "from": S, "to": S, "expected": ID|null, "category"?: PATH}

@@ -31,7 +31,10 @@ async function openEngine(values, openIndex, UsageError) {
   const numThreads = threadsOf(values, UsageError);
   const index = await openIndex(values.catalog);
   try {
-    return await createEngine({ index, models: values['no-detector'] ? { detector: null } : {}, k: Number(values.k ?? 5), numThreads });
+    const models = {};
+    if (values['no-detector']) models.detector = null;
+    if (values.embedder) models.embedder = values.embedder;  // else the index's own, when known
+    return await createEngine({ index, models, k: Number(values.k ?? 5), numThreads });
   } catch (e) {
     index.close();
     throw e;
@@ -88,6 +91,7 @@ export async function analyzeCommand(argv, { parse, openIndex, UsageError }) {
     k: { type: 'string', short: 'k', default: '5' },
     json: { type: 'boolean', default: false },
     'no-detector': { type: 'boolean', default: false },
+    embedder: { type: 'string' },
     fps: { type: 'string', default: '2' },
     frames: { type: 'boolean', default: false },
     threads: { type: 'string', default: '1' },
@@ -199,6 +203,7 @@ function evalOptions() {
     labeled: { type: 'string' },
     report: { type: 'string' },
     'no-detector': { type: 'boolean', default: false },
+    embedder: { type: 'string' },
     'max-false-rate': { type: 'string', default: '0.02' },
     threads: { type: 'string', default: '1' },
   };

@@ -115,6 +115,29 @@ test('eval prints the metrics and writes an HTML report', () => {
   assert.match(e.err, /bad\.jsonl:1: field 'expected'/);
 });
 
+test('an index built with a manifest outside models/ needs that manifest (--embedder) to be analysed', () => {
+  // The int8 MobileNetV2 under another name, as a user's own embedder manifest would be.
+  const manifest = JSON.parse(readFileSync(join(ROOT, 'models', 'mobilenetv2-feat.json'), 'utf8'));
+  const mine = join(dir, 'my-embedder.json');
+  writeFileSync(mine, JSON.stringify({ ...manifest, name: 'my-embedder' }));
+  const own = join(dir, 'own.sfi');
+  const b = run('catalog', 'build', catalog, '-o', own, '--quantizer', 'flat', '--embedder', mine, '--json');
+  assert.equal(b.code, 0, b.err);
+  const labeled = join(dir, 'q-own.jsonl');
+  writeFileSync(labeled, PRODUCTS.map(([id, path]) => JSON.stringify({ image: photo('val', path, 3), expected: id })).join('\n') + '\n');
+  const without = run('eval', '--catalog', own, '--labeled', labeled, '--no-detector');
+  assert.equal(without.code, 1);
+  assert.match(without.err, /index was built with embedder my-embedder .*the engine has mobilenetv2-f32-feat/);
+  const r = run('eval', '--catalog', own, '--labeled', labeled, '--no-detector', '--embedder', mine);
+  assert.equal(r.code, 0, r.err);
+  const m = JSON.parse(r.out);
+  assert.equal(m.in_catalog, 4);
+  assert.equal(m.recall_at_5, 1);
+  const a = run('analyze', photo('val', PRODUCTS[1][1], 3), '--catalog', own, '--no-detector', '--embedder', mine, '--json');
+  assert.equal(a.code, 0, a.err);
+  assert.equal(JSON.parse(a.out).top[0].id, 'Banana');
+});
+
 test('calibrate stores thresholds from labeled photos in the index, atomically', async () => {
   const labeled = join(dir, 'cal.jsonl');
   writeFileSync(labeled, [
