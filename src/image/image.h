@@ -23,6 +23,9 @@
 //   channel after channel reordering (mean/std are given in the tensor's channel order).
 // - Resampling: pixel-centre aligned; area averaging on an axis shrunk by more than 2x,
 //   bilinear otherwise (override with preprocess_options::resample). Alpha is ignored.
+//   Vertical weights are 15-bit fixed point: a value is off the exact resample by at most
+//   0.004 of a pixel level per frame row blended into it (0.02 for 5 rows); constant
+//   regions stay exact.
 // - decode_rgba returns an owning image; nothing else in this header allocates memory that
 //   outlives the call.
 // Errors are sf::result values (status invalid_argument, limit_exceeded, corrupt,

@@ -6,7 +6,9 @@
 // clamped to the frame); area averaging weights every frame pixel by its overlap with
 // the output pixel's footprint [c0 + o / scale, c0 + (o + 1) / scale). Weights of one
 // output sum to 1. Columns use a fixed tap count K per row (zero-padded) so the kernels
-// loop without branches; rows keep only their non-zero taps.
+// loop without branches; rows keep only their non-zero taps. Rows are blended in integers:
+// their weights are rounded to Q15 (fixed_weights; within 1/32768 each, summing to exactly
+// 32768), so a value is off by at most 127.5 / 32768 (0.004) of an 8-bit level per row.
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -62,6 +64,7 @@ struct axis_taps {
   int K = 0;           // taps per output
   std::vector<int32_t> start;  // per output, relative to lo
   std::vector<float> w;        // per output, K weights
+  std::vector<double> wd;      // the same weights in double (the fixed-point rows use them)
 };
 
 // Taps for `out_len` outputs covering [c0, c1) of a frame axis of `frame_len` pixels.
@@ -130,15 +133,45 @@ axis_taps make_taps(double c0, double c1, int frame_len, int out_len, bool area)
   t.K = std::min(maxc, hi - lo);
   t.start.resize(size_t(out_len));
   t.w.assign(size_t(out_len) * size_t(t.K), 0.0f);
+  t.wd.assign(size_t(out_len) * size_t(t.K), 0.0);
   const int range = hi - lo;
   for (int o = 0; o < out_len; ++o) {
     const int s = first[size_t(o)] - lo;
     const int s2 = std::min(s, range - t.K);  // keep start + K inside [0, range)
     t.start[size_t(o)] = s2;
-    for (int i = 0; i < count[size_t(o)]; ++i)
-      t.w[size_t(o) * size_t(t.K) + size_t(s - s2 + i)] = float(wt[off[size_t(o)] + size_t(i)]);
+    for (int i = 0; i < count[size_t(o)]; ++i) {
+      const size_t j = size_t(o) * size_t(t.K) + size_t(s - s2 + i);
+      t.wd[j] = wt[off[size_t(o)] + size_t(i)];
+      t.w[j] = float(t.wd[j]);
+    }
   }
   return t;
+}
+
+// Q15 weights for the integer vertical pass: w * 32768 rounded by largest remainder, so one
+// output's K weights sum to exactly 32768 and each is within 1/32768 of its real weight.
+// (A constant frame therefore stays exactly constant.)
+std::vector<int32_t> fixed_weights(const axis_taps& t) {
+  const size_t K = size_t(t.K), nout = t.start.size();
+  std::vector<int32_t> q(nout * K, 0);
+  std::vector<double> rem(K);
+  std::vector<size_t> order(K);
+  for (size_t o = 0; o < nout; ++o) {
+    const double* w = t.wd.data() + o * K;
+    int32_t* qo = q.data() + o * K;
+    int64_t sum = 0;
+    for (size_t k = 0; k < K; ++k) {
+      const double x = w[k] * double(kernels::vertical_one);
+      qo[k] = int32_t(std::floor(x));
+      rem[k] = x - double(qo[k]);
+      sum += qo[k];
+    }
+    for (size_t k = 0; k < K; ++k) order[k] = k;
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return rem[a] > rem[b] || (rem[a] == rem[b] && a < b); });
+    // The weights sum to 1 up to double rounding, so 0 <= r <= K.
+    for (int64_t r = kernels::vertical_one - sum, i = 0; r > 0; --r, i = (i + 1) % int64_t(K)) ++qo[order[size_t(i)]];
+  }
+  return q;
 }
 
 bool finite(float v) { return std::isfinite(v); }
@@ -283,12 +316,13 @@ result<geometry> preprocess_with(const table& t, const frame_view& f, const prep
   g.scale_x = float(double(g.content_width) / cw);
   g.scale_y = float(double(g.content_height) / ch);
 
-  // ---- normalisation: v * a + b
+  // ---- normalisation: v * a + b (the vertical pass gives 32768 * v: a carries the 2^-15)
   float a[3], bias[3], padv[3];
   for (int c = 0; c < 3; ++c) {
     a[c] = o.scale / o.std[c];
     bias[c] = -o.mean[c] / o.std[c];
     padv[c] = o.pad_value * a[c] + bias[c];
+    a[c] *= 1.0f / float(vertical_one);
   }
   const int W = o.width, H = o.height;
   const int px = g.pad_x, py = g.pad_y, nw = g.content_width, nh = g.content_height;
@@ -303,10 +337,12 @@ result<geometry> preprocess_with(const table& t, const frame_view& f, const prep
   const axis_taps tx = make_taps(cr.x0, cr.x1, f.width, nw, area_x);
   const axis_taps ty = make_taps(cr.y0, cr.y1, f.height, nh, area_y);
 
+  const std::vector<int32_t> qy = fixed_weights(ty);
+
   const size_t n = size_t(tx.hi - tx.lo) * size_t(C);
   std::vector<float> acc(n + 4, 0.0f);  // SIMD horizontal loads read one float past
-  std::vector<const uint8_t*> rows(size_t(ty.K));
-  std::vector<float> rw(size_t(ty.K));
+  std::vector<const uint8_t*> rows(size_t(ty.K) + 1);
+  std::vector<int16_t> rw(size_t(ty.K) + 1);
   const uint8_t* base = f.data + size_t(tx.lo) * size_t(C);
   const bool bgr = o.order == channel_order::bgr;
   const bool nchw = o.layout == tensor_layout::nchw;
@@ -314,10 +350,19 @@ result<geometry> preprocess_with(const table& t, const frame_view& f, const prep
   for (int y = 0; y < nh; ++y) {
     int taps = 0;
     for (int k = 0; k < ty.K; ++k) {
-      const float wk = ty.w[size_t(y) * size_t(ty.K) + size_t(k)];
-      if (wk == 0.0f) continue;
-      rows[size_t(taps)] = base + size_t(ty.lo + ty.start[size_t(y)] + k) * size_t(stride);
-      rw[size_t(taps)] = wk;
+      const int32_t wk = qy[size_t(y) * size_t(ty.K) + size_t(k)];
+      if (wk == 0) continue;
+      const uint8_t* row = base + size_t(ty.lo + ty.start[size_t(y)] + k) * size_t(stride);
+      if (wk == vertical_one) {  // a lone tap: int16 holds at most 32767, so twice 16384
+        rows[size_t(taps)] = row;
+        rw[size_t(taps)] = int16_t(vertical_one / 2);
+        ++taps;
+        rows[size_t(taps)] = row;
+        rw[size_t(taps)] = int16_t(vertical_one / 2);
+      } else {
+        rows[size_t(taps)] = row;
+        rw[size_t(taps)] = int16_t(wk);
+      }
       ++taps;
     }
     t.vertical(rows.data(), rw.data(), taps, n, acc.data());

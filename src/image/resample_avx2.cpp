@@ -1,7 +1,8 @@
 // AVX2+FMA kernels for preprocess() (compiled with -mavx2 -mfma, chosen at run time).
-// Same contract as resample_scalar.cpp; fused multiply-add changes rounding slightly.
-// The vertical pass (most of the work) runs 32 bytes at a time; the horizontal pass is
-// the shared 128-bit one with FMA.
+// Same contract as resample_scalar.cpp. The vertical pass (most of the work) is integer
+// (_mm256_madd_epi16 over row pairs, resample_vertical_inl.h), 32 bytes at a time, and
+// bit-identical to the scalar one; the horizontal pass is the shared 128-bit one with FMA
+// (fused multiply-add changes rounding slightly).
 #include <immintrin.h>
 
 #include <cstring>
@@ -15,39 +16,53 @@ namespace {
 #include "image/resample_x86_inl.h"
 #undef SF_MADD
 
-inline __m256 u8x8_to_f32(__m128i v) { return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(v)); }
+#include "image/resample_vertical_inl.h"
 
-void vertical(const uint8_t* const* rows, const float* w, int taps, size_t n, float* acc) {
+// Rows j, j+1 of a pair: 16 bytes of each interleaved (a0 b0 a1 b1 ...), widened to 16
+// i16 lanes, one _mm256_madd_epi16 with (w_j, w_j+1) per 32-bit lane; 32 columns a step.
+template <int P>
+void vertical_pairs(const uint8_t* const* r, const int16_t* w, size_t n, float* acc, bool first, bool last) {
+  __m256i wv[P];
+  for (int p = 0; p < P; ++p)
+    wv[p] = _mm256_set1_epi32(int32_t(uint32_t(uint16_t(w[2 * p])) | (uint32_t(uint16_t(w[2 * p + 1])) << 16)));
   size_t i = 0;
   for (; i + 32 <= n; i += 32) {
-    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
-    for (int k = 0; k < taps; ++k) {
-      const __m256 wk = _mm256_set1_ps(w[k]);
-      const __m128i lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[k] + i));
-      const __m128i hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[k] + i + 16));
-      s0 = _mm256_fmadd_ps(wk, u8x8_to_f32(lo), s0);
-      s1 = _mm256_fmadd_ps(wk, u8x8_to_f32(_mm_srli_si128(lo, 8)), s1);
-      s2 = _mm256_fmadd_ps(wk, u8x8_to_f32(hi), s2);
-      s3 = _mm256_fmadd_ps(wk, u8x8_to_f32(_mm_srli_si128(hi, 8)), s3);
+    __m256i s0, s1, s2, s3;
+    if (first) {
+      s0 = s1 = s2 = s3 = _mm256_setzero_si256();
+    } else {
+      s0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + i));
+      s1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + i + 8));
+      s2 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + i + 16));
+      s3 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + i + 24));
     }
-    _mm256_storeu_ps(acc + i, s0);
-    _mm256_storeu_ps(acc + i + 8, s1);
-    _mm256_storeu_ps(acc + i + 16, s2);
-    _mm256_storeu_ps(acc + i + 24, s3);
-  }
-  for (; i + 8 <= n; i += 8) {
-    __m256 s = _mm256_setzero_ps();
-    for (int k = 0; k < taps; ++k) {
-      const __m128i v = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(rows[k] + i));
-      s = _mm256_fmadd_ps(_mm256_set1_ps(w[k]), u8x8_to_f32(v), s);
+    for (int p = 0; p < P; ++p) {
+      const __m128i a0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(r[2 * p] + i));
+      const __m128i b0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(r[2 * p + 1] + i));
+      const __m128i a1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(r[2 * p] + i + 16));
+      const __m128i b1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(r[2 * p + 1] + i + 16));
+      s0 = _mm256_add_epi32(s0, _mm256_madd_epi16(_mm256_cvtepu8_epi16(_mm_unpacklo_epi8(a0, b0)), wv[p]));
+      s1 = _mm256_add_epi32(s1, _mm256_madd_epi16(_mm256_cvtepu8_epi16(_mm_unpackhi_epi8(a0, b0)), wv[p]));
+      s2 = _mm256_add_epi32(s2, _mm256_madd_epi16(_mm256_cvtepu8_epi16(_mm_unpacklo_epi8(a1, b1)), wv[p]));
+      s3 = _mm256_add_epi32(s3, _mm256_madd_epi16(_mm256_cvtepu8_epi16(_mm_unpackhi_epi8(a1, b1)), wv[p]));
     }
-    _mm256_storeu_ps(acc + i, s);
+    if (last) {
+      _mm256_storeu_ps(acc + i, _mm256_cvtepi32_ps(s0));
+      _mm256_storeu_ps(acc + i + 8, _mm256_cvtepi32_ps(s1));
+      _mm256_storeu_ps(acc + i + 16, _mm256_cvtepi32_ps(s2));
+      _mm256_storeu_ps(acc + i + 24, _mm256_cvtepi32_ps(s3));
+    } else {
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(acc + i), s0);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(acc + i + 8), s1);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(acc + i + 16), s2);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(acc + i + 24), s3);
+    }
   }
-  for (; i < n; ++i) {
-    float s = 0.0f;
-    for (int k = 0; k < taps; ++k) s += w[k] * float(rows[k][i]);
-    acc[i] = s;
-  }
+  vertical_tail(r, w, 2 * P, i, n, acc, first, last);
+}
+
+void vertical(const uint8_t* const* rows, const int16_t* w, int taps, size_t n, float* acc) {
+  vertical_grouped(rows, w, taps, n, acc);
 }
 
 const table kAvx2{"avx2", vertical, horizontal_x86};

@@ -5,8 +5,11 @@
 //
 // preprocess() runs separably: for each output row, `vertical` blends the source rows of
 // that row's taps (u8, all channels interleaved, only the columns the row needs) into a
-// float row `acc`; `horizontal` then blends columns of `acc`, normalises, reorders the
-// channels and writes one tensor row.
+// row `acc` in fixed point: integer weights in Q15 (summing to 32768), exact int32 sums,
+// stored as floats (exact below 2^24, so a row value is 32768 * the blended pixel value).
+// Every table computes the same integers, so `vertical` is bit-identical across tables.
+// `horizontal` then blends columns of `acc` in float, normalises (the 2^-15 is folded into
+// the normalisation factor), reorders the channels and writes one tensor row.
 #pragma once
 
 #include <cstddef>
@@ -17,11 +20,17 @@
 
 namespace sf::image::kernels {
 
+// Fixed point of the vertical pass: weights in Q15, a row of weights sums to vertical_one.
+constexpr int vertical_bits = 15;
+constexpr int32_t vertical_one = int32_t(1) << vertical_bits;
+
 struct table {
   const char* name;  // "scalar", "sse41", "avx2", "wasm128"
 
-  // acc[i] = sum_{k < taps} w[k] * float(rows[k][i])   for i < n.
-  void (*vertical)(const uint8_t* const* rows, const float* w, int taps, size_t n, float* acc);
+  // acc[i] = float(sum_{k < taps} int32(rows[k][i]) * int32(w[k]))   for i < n, the sum in
+  // int32 (callers keep sum |w| * 255 < 2^31; preprocess() uses weights summing to 32768).
+  // Any taps >= 0 (0 writes zeros); rows may repeat.
+  void (*vertical)(const uint8_t* const* rows, const int16_t* w, int taps, size_t n, float* acc);
 
   // One tensor row of out_w pixels. For pixel x and channel c < 3:
   //   p[c] = sum_{k < K} w[x*K + k] * acc[(start[x] + k) * C + c]      (C = 3 or 4)

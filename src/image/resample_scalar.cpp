@@ -5,11 +5,11 @@
 namespace sf::image::kernels {
 namespace {
 
-void vertical(const uint8_t* const* rows, const float* w, int taps, size_t n, float* acc) {
+void vertical(const uint8_t* const* rows, const int16_t* w, int taps, size_t n, float* acc) {
   for (size_t i = 0; i < n; ++i) {
-    float s = 0.0f;
-    for (int k = 0; k < taps; ++k) s += w[k] * float(rows[k][i]);
-    acc[i] = s;
+    uint32_t s = 0;  // wraps like the SIMD lanes (no overflow within the contract)
+    for (int k = 0; k < taps; ++k) s += uint32_t(int32_t(rows[k][i]) * int32_t(w[k]));
+    acc[i] = float(int32_t(s));
   }
 }
 

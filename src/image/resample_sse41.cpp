@@ -1,6 +1,7 @@
-// SSE4.1 kernels for preprocess() (compiled with -msse4.1, chosen at run time). Same
-// contract and summation order as resample_scalar.cpp (multiply, then add; no FMA), so
-// results match the reference to float rounding of identical operations.
+// SSE4.1 kernels for preprocess() (compiled with -msse4.1, chosen at run time). The
+// vertical pass is integer (_mm_madd_epi16 over row pairs, resample_vertical_inl.h) and
+// bit-identical to resample_scalar.cpp; the horizontal pass keeps the scalar summation
+// order (multiply, then add; no FMA), so it matches to float rounding of identical operations.
 #include <smmintrin.h>
 
 #include <cstring>
@@ -15,39 +16,53 @@ inline __m128 madd(__m128 a, __m128 b, __m128 acc) { return _mm_add_ps(_mm_mul_p
 #include "image/resample_x86_inl.h"
 #undef SF_MADD
 
-inline __m128 u8x4_to_f32(__m128i v) { return _mm_cvtepi32_ps(_mm_cvtepu8_epi32(v)); }
+#include "image/resample_vertical_inl.h"
 
-void vertical(const uint8_t* const* rows, const float* w, int taps, size_t n, float* acc) {
+// Rows j, j+1 of a pair: bytes interleaved (a0 b0 a1 b1 ...), widened to i16, one
+// _mm_madd_epi16 with (w_j, w_j+1) per 32-bit lane.
+template <int P>
+void vertical_pairs(const uint8_t* const* r, const int16_t* w, size_t n, float* acc, bool first, bool last) {
+  __m128i wv[P];
+  for (int p = 0; p < P; ++p)
+    wv[p] = _mm_set1_epi32(int32_t(uint32_t(uint16_t(w[2 * p])) | (uint32_t(uint16_t(w[2 * p + 1])) << 16)));
+  const __m128i zero = _mm_setzero_si128();
   size_t i = 0;
   for (; i + 16 <= n; i += 16) {
-    __m128 s0 = _mm_setzero_ps(), s1 = _mm_setzero_ps(), s2 = _mm_setzero_ps(), s3 = _mm_setzero_ps();
-    for (int k = 0; k < taps; ++k) {
-      const __m128 wk = _mm_set1_ps(w[k]);
-      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[k] + i));
-      s0 = madd(wk, u8x4_to_f32(v), s0);
-      s1 = madd(wk, u8x4_to_f32(_mm_srli_si128(v, 4)), s1);
-      s2 = madd(wk, u8x4_to_f32(_mm_srli_si128(v, 8)), s2);
-      s3 = madd(wk, u8x4_to_f32(_mm_srli_si128(v, 12)), s3);
+    __m128i s0, s1, s2, s3;
+    if (first) {
+      s0 = s1 = s2 = s3 = zero;
+    } else {
+      s0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(acc + i));
+      s1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(acc + i + 4));
+      s2 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(acc + i + 8));
+      s3 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(acc + i + 12));
     }
-    _mm_storeu_ps(acc + i, s0);
-    _mm_storeu_ps(acc + i + 4, s1);
-    _mm_storeu_ps(acc + i + 8, s2);
-    _mm_storeu_ps(acc + i + 12, s3);
-  }
-  for (; i + 4 <= n; i += 4) {
-    __m128 s = _mm_setzero_ps();
-    for (int k = 0; k < taps; ++k) {
-      int32_t b4;
-      std::memcpy(&b4, rows[k] + i, 4);
-      s = madd(_mm_set1_ps(w[k]), u8x4_to_f32(_mm_cvtsi32_si128(b4)), s);
+    for (int p = 0; p < P; ++p) {
+      const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(r[2 * p] + i));
+      const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(r[2 * p + 1] + i));
+      const __m128i lo = _mm_unpacklo_epi8(a, b), hi = _mm_unpackhi_epi8(a, b);
+      s0 = _mm_add_epi32(s0, _mm_madd_epi16(_mm_cvtepu8_epi16(lo), wv[p]));
+      s1 = _mm_add_epi32(s1, _mm_madd_epi16(_mm_unpackhi_epi8(lo, zero), wv[p]));
+      s2 = _mm_add_epi32(s2, _mm_madd_epi16(_mm_cvtepu8_epi16(hi), wv[p]));
+      s3 = _mm_add_epi32(s3, _mm_madd_epi16(_mm_unpackhi_epi8(hi, zero), wv[p]));
     }
-    _mm_storeu_ps(acc + i, s);
+    if (last) {
+      _mm_storeu_ps(acc + i, _mm_cvtepi32_ps(s0));
+      _mm_storeu_ps(acc + i + 4, _mm_cvtepi32_ps(s1));
+      _mm_storeu_ps(acc + i + 8, _mm_cvtepi32_ps(s2));
+      _mm_storeu_ps(acc + i + 12, _mm_cvtepi32_ps(s3));
+    } else {
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(acc + i), s0);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(acc + i + 4), s1);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(acc + i + 8), s2);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(acc + i + 12), s3);
+    }
   }
-  for (; i < n; ++i) {
-    float s = 0.0f;
-    for (int k = 0; k < taps; ++k) s += w[k] * float(rows[k][i]);
-    acc[i] = s;
-  }
+  vertical_tail(r, w, 2 * P, i, n, acc, first, last);
+}
+
+void vertical(const uint8_t* const* rows, const int16_t* w, int taps, size_t n, float* acc) {
+  vertical_grouped(rows, w, taps, n, acc);
 }
 
 const table kSse41{"sse41", vertical, horizontal_x86};

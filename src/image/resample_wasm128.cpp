@@ -1,7 +1,9 @@
 // WASM SIMD128 kernels for preprocess() (compiled only for WASM with -msimd128; no
-// run-time choice there). Same contract and summation order as resample_scalar.cpp
-// (multiply, then add: clang 14 has no relaxed-SIMD FMA). One pixel is one v128
-// (lanes R, G, B, A-or-next-R); four pixels are transposed for NCHW.
+// run-time choice there). The vertical pass is integer (i32x4.dot_i16x8_s over row
+// pairs, resample_vertical_inl.h) and bit-identical to resample_scalar.cpp; the horizontal
+// pass keeps the scalar summation order (multiply, then add: clang 14 has no relaxed-SIMD
+// FMA). One pixel is one v128 (lanes R, G, B, A-or-next-R); four pixels are transposed
+// for NCHW.
 #include <wasm_simd128.h>
 
 #include <cstring>
@@ -13,39 +15,52 @@ namespace {
 
 inline v128_t madd(v128_t a, v128_t b, v128_t acc) { return wasm_f32x4_add(wasm_f32x4_mul(a, b), acc); }
 
-void vertical(const uint8_t* const* rows, const float* w, int taps, size_t n, float* acc) {
+#include "image/resample_vertical_inl.h"
+
+// Rows j, j+1 of a pair: bytes interleaved (a0 b0 a1 b1 ...), widened to i16, one dot
+// product with (w_j, w_j+1) per 32-bit lane.
+template <int P>
+void vertical_pairs(const uint8_t* const* r, const int16_t* w, size_t n, float* acc, bool first, bool last) {
+  v128_t wv[P];
+  for (int p = 0; p < P; ++p)
+    wv[p] = wasm_i32x4_splat(int32_t(uint32_t(uint16_t(w[2 * p])) | (uint32_t(uint16_t(w[2 * p + 1])) << 16)));
   size_t i = 0;
   for (; i + 16 <= n; i += 16) {
-    v128_t s0 = wasm_f32x4_splat(0.0f), s1 = s0, s2 = s0, s3 = s0;
-    for (int k = 0; k < taps; ++k) {
-      const v128_t wk = wasm_f32x4_splat(w[k]);
-      const v128_t v = wasm_v128_load(rows[k] + i);
-      const v128_t lo = wasm_u16x8_extend_low_u8x16(v);
-      const v128_t hi = wasm_u16x8_extend_high_u8x16(v);
-      s0 = madd(wk, wasm_f32x4_convert_i32x4(wasm_u32x4_extend_low_u16x8(lo)), s0);
-      s1 = madd(wk, wasm_f32x4_convert_i32x4(wasm_u32x4_extend_high_u16x8(lo)), s1);
-      s2 = madd(wk, wasm_f32x4_convert_i32x4(wasm_u32x4_extend_low_u16x8(hi)), s2);
-      s3 = madd(wk, wasm_f32x4_convert_i32x4(wasm_u32x4_extend_high_u16x8(hi)), s3);
+    v128_t s0, s1, s2, s3;
+    if (first) {
+      s0 = s1 = s2 = s3 = wasm_i32x4_splat(0);
+    } else {
+      s0 = wasm_v128_load(acc + i);
+      s1 = wasm_v128_load(acc + i + 4);
+      s2 = wasm_v128_load(acc + i + 8);
+      s3 = wasm_v128_load(acc + i + 12);
+    }
+    for (int p = 0; p < P; ++p) {
+      const v128_t a = wasm_v128_load(r[2 * p] + i);
+      const v128_t b = wasm_v128_load(r[2 * p + 1] + i);
+      const v128_t lo = wasm_i8x16_shuffle(a, b, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+      const v128_t hi = wasm_i8x16_shuffle(a, b, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+      s0 = wasm_i32x4_add(s0, wasm_i32x4_dot_i16x8(wasm_u16x8_extend_low_u8x16(lo), wv[p]));
+      s1 = wasm_i32x4_add(s1, wasm_i32x4_dot_i16x8(wasm_u16x8_extend_high_u8x16(lo), wv[p]));
+      s2 = wasm_i32x4_add(s2, wasm_i32x4_dot_i16x8(wasm_u16x8_extend_low_u8x16(hi), wv[p]));
+      s3 = wasm_i32x4_add(s3, wasm_i32x4_dot_i16x8(wasm_u16x8_extend_high_u8x16(hi), wv[p]));
+    }
+    if (last) {
+      s0 = wasm_f32x4_convert_i32x4(s0);
+      s1 = wasm_f32x4_convert_i32x4(s1);
+      s2 = wasm_f32x4_convert_i32x4(s2);
+      s3 = wasm_f32x4_convert_i32x4(s3);
     }
     wasm_v128_store(acc + i, s0);
     wasm_v128_store(acc + i + 4, s1);
     wasm_v128_store(acc + i + 8, s2);
     wasm_v128_store(acc + i + 12, s3);
   }
-  for (; i + 4 <= n; i += 4) {
-    v128_t s = wasm_f32x4_splat(0.0f);
-    for (int k = 0; k < taps; ++k) {
-      const v128_t v = wasm_v128_load32_zero(rows[k] + i);
-      const v128_t f = wasm_f32x4_convert_i32x4(wasm_u32x4_extend_low_u16x8(wasm_u16x8_extend_low_u8x16(v)));
-      s = madd(wasm_f32x4_splat(w[k]), f, s);
-    }
-    wasm_v128_store(acc + i, s);
-  }
-  for (; i < n; ++i) {
-    float s = 0.0f;
-    for (int k = 0; k < taps; ++k) s += w[k] * float(rows[k][i]);
-    acc[i] = s;
-  }
+  vertical_tail(r, w, 2 * P, i, n, acc, first, last);
+}
+
+void vertical(const uint8_t* const* rows, const int16_t* w, int taps, size_t n, float* acc) {
+  vertical_grouped(rows, w, taps, n, acc);
 }
 
 void horizontal(const float* acc, int C, const int32_t* start, const float* w, int K, int out_w, bool bgr,

@@ -88,24 +88,72 @@ TEST_CASE("SIMD resampling tables match scalar", "[image]") {
   CHECK(cases == 11 * 9 * 2);
 }
 
-TEST_CASE("kernel contract: vertical and horizontal against scalar", "[image]") {
+TEST_CASE("kernel contract: vertical is bit-identical to scalar", "[image]") {
+  // Integer weights, any sign, taps across the 4-pair groups (1..9 and 17), lengths across
+  // every vector width's remainder, rows aligned and not, rows repeated.
   sf_test_image::rng r;
   for (const kernels::table* t : simd_tables()) {
     for (size_t n : {0u, 1u, 3u, 4u, 5u, 15u, 16u, 17u, 31u, 32u, 33u, 63u, 100u, 1027u}) {
-      for (int taps : {1, 2, 3, 5, 9}) {
+      for (int taps : {0, 1, 2, 3, 4, 5, 7, 8, 9, 17}) {
         std::vector<std::vector<uint8_t>> rows(size_t(taps), std::vector<uint8_t>(n + 1));
         std::vector<const uint8_t*> ptr;
-        std::vector<float> w;
+        std::vector<int16_t> w;
         for (auto& row : rows) {
           for (auto& b : row) b = r.byte();
-          ptr.push_back(row.data() + 1 - (n == 0 ? 0 : 1));  // both aligned and not
-          w.push_back(r.uniform(0.0f, 1.0f));
+          ptr.push_back(row.data() + (r.below(2) && n ? 1 : 0));
+          w.push_back(int16_t(int32_t(r.below(65536)) - 32768));
         }
+        if (taps > 2) ptr[1] = ptr[0];  // a row used twice
         std::vector<float> a(n + 1, 3.0f), b(n + 1, 3.0f);
         kernels::scalar().vertical(ptr.data(), w.data(), taps, n, a.data());
         t->vertical(ptr.data(), w.data(), taps, n, b.data());
-        for (size_t i = 0; i < n; ++i) REQUIRE(close_rel(b[i], a[i]));
+        INFO(t->name << " n " << n << " taps " << taps);
+        for (size_t i = 0; i < n; ++i) REQUIRE(b[i] == a[i]);
         CHECK(b[n] == 3.0f);
+        if (taps == 0)
+          for (size_t i = 0; i < n; ++i) REQUIRE(a[i] == 0.0f);
+      }
+    }
+    // Extremes: all 255 at the largest weights (the int32 range the contract allows).
+    const size_t n = 70;
+    std::vector<uint8_t> hi(n, 255);
+    for (int16_t wv : {int16_t(32767), int16_t(-32768)}) {
+      std::vector<const uint8_t*> ptr(9, hi.data());
+      std::vector<int16_t> w(9, wv);
+      std::vector<float> a(n), b(n);
+      kernels::scalar().vertical(ptr.data(), w.data(), 9, n, a.data());
+      t->vertical(ptr.data(), w.data(), 9, n, b.data());
+      CHECK(a[0] == float(9 * 255 * int32_t(wv)));
+      for (size_t i = 0; i < n; ++i) REQUIRE(b[i] == a[i]);
+    }
+  }
+}
+
+TEST_CASE("kernel contract: horizontal against scalar", "[image]") {
+  sf_test_image::rng r;
+  for (const kernels::table* t : simd_tables()) {
+    for (int C : {3, 4}) {
+      for (int out_w : {1, 3, 4, 5, 8, 13, 31}) {
+        for (int K : {1, 2, 3, 7}) {
+          const int src_w = out_w * 2 + K;
+          std::vector<float> acc(size_t(src_w * C) + 4);
+          for (auto& v : acc) v = r.uniform(0.0f, 255.0f * 32768.0f);
+          std::vector<int32_t> start(static_cast<size_t>(out_w));
+          std::vector<float> w(static_cast<size_t>(out_w * K));
+          for (int x = 0; x < out_w; ++x) start[size_t(x)] = int32_t(r.below(uint32_t(src_w - K + 1)));
+          for (auto& v : w) v = r.uniform(0.0f, 1.0f);
+          const float a[3] = {1.0f / 32768.0f, 2.0f / 32768.0f, 0.5f / 32768.0f}, b[3] = {-1.0f, 0.5f, 3.0f};
+          for (bool bgr : {false, true}) {
+            for (bool nchw : {false, true}) {
+              const size_t plane = size_t(out_w) + 3;
+              std::vector<float> want(3 * plane + 2, -7.0f), got(3 * plane + 2, -7.0f);
+              kernels::scalar().horizontal(acc.data(), C, start.data(), w.data(), K, out_w, bgr, a, b, nchw, plane, want.data());
+              t->horizontal(acc.data(), C, start.data(), w.data(), K, out_w, bgr, a, b, nchw, plane, got.data());
+              INFO(t->name << " C " << C << " out_w " << out_w << " K " << K << " bgr " << bgr << " nchw " << nchw);
+              for (size_t i = 0; i < want.size(); ++i) REQUIRE(close_rel(got[i], want[i]));
+            }
+          }
+        }
       }
     }
   }
