@@ -212,7 +212,7 @@ try {
   let analyzeModules = null, demoModules = null;
   if (!vision.skip) {
     demoModules = await dist('demo', { catalog: vision.catalog });
-    bundles.splice(1, 0, { name: 'the same + demo catalog bundled (4,776 x 1280, lda70,sq8)', modules: demoModules });
+    bundles.splice(1, 0, { name: `the same + demo catalog bundled (${(vision.catalog.length / 1e6).toFixed(1)} MB, ${vision.analyze.embedder.source})`, modules: demoModules });
     analyzeModules = await dist('analyze', { catalog: vision.catalog, analyze: vision.analyze });
     bundles.push({ name: '+ /v1/analyze: ORT + both models bundled, demo catalog', modules: analyzeModules });
     bundles.push({ name: '+ /v1/analyze, models from R2 (--models-bucket), demo catalog', modules: await dist('analyze-r2', { catalog: vision.catalog, analyze: { ...vision.analyze, bucket: true } }) });
@@ -241,7 +241,7 @@ try {
   if (!vision.skip) {
     // The worker with a small bundled catalog: no 38 MB binding for workerd to read first.
     const demo = { name: 'demo', address: '127.0.0.1:0', modules: demoModules };
-    const demoMatch = (url) => fetch(`${url}/v1/match`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ embedding: Array(1280).fill(0.01) }) });
+    const demoMatch = (url) => fetch(`${url}/v1/match`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ embedding: Array(vision.analyze.embedder.manifest.embedding_dim).fill(0.01) }) });
     const runs = [];
     for (let i = 0; i < COLD_RUNS; ++i) runs.push(await coldStart(dir, demo, demoMatch));
     cold.push({ service: `/v1/match, demo catalog bundled (${(vision.catalog.length / 1e6).toFixed(1)} MB)`, runs: runs.length, listen_ms: median(runs, 'listen_ms'),

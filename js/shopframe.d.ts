@@ -338,7 +338,7 @@ export interface EngineOptions extends LoadOptions {
   index: Index | Uint8Array | ArrayBuffer;
   /**
    * { manifest, bytes } pairs; in node a registry name (string) or undefined resolves through
-   * js/models.mjs (defaults: the index's own embedder when its manifest is known, else mobilenetv2-f32-feat; yolox-nano). detector: null runs without one.
+   * js/models.mjs (defaults: the index's own embedder when its manifest is known, else mobilenetv2-f32-multiscale; yolox-nano). detector: null runs without one.
    */
   models?: { embedder?: ModelSource | string; detector?: ModelSource | string | null };
   /** Results per region and overall (default 5). */

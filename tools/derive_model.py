@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Derive a model from a verified upstream ONNX file, deterministically.
 
-    /usr/bin/python3 tools/derive_model.py dequantize-int8 SRC.onnx DST.onnx
+    /usr/bin/python3 tools/derive_model.py {dequantize-int8,dequantize-int8-multiscale} SRC.onnx DST.onnx
 
 Called by js/models.mjs when a manifest has "derived_from" and the derived file is in no model
 directory or cache; the caller verifies DST against the manifest's sha256. Needs Debian's
@@ -15,6 +15,14 @@ activations' 8-bit rounding lifted natural-photo -> catalog R@1 on the grocery v
 0.780 to 0.814 (docs/quality.md). Each quantized tensor's saturation range is kept as a Clip
 (that is where the int8 graph's ReLU6s went), so the float graph computes what the int8 graph
 approximates.
+
+dequantize-int8-multiscale: the same float graph, but 'feat' [N,3152,1,1] concatenates the
+L2-normalised average-pooled final feature with the widest activation at each of the deeper
+resolutions (the last block's expansion, and the expansions just before the 14x14, 28x28 and 56x56
+stages halve; picked by graph structure, see multiscale_taps). Why: a product's print, colour and
+texture live in those mid-level features more than in the ImageNet-class feature, and the
+catalog adaptation (LDA) weighs them from the catalog's own photos: R@1 0.814 -> 0.841 on the
+grocery val split at the same cost per image (docs/quality.md).
 """
 import sys
 
@@ -23,7 +31,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 
-def dequantize_int8(model):
+def dequantize_int8(model, multiscale=False):
     g = model.graph
     init = {t.name: numpy_helper.to_array(t) for t in g.initializer}
     nodes, weights = [], []
@@ -46,6 +54,7 @@ def dequantize_int8(model):
         produced.add(y)
 
     pooled = None
+    depthwise = []  # (float input, stride) of every depthwise conv, in graph order
     for n in g.node:
         i, o = list(n.input), list(n.output)
         if n.op_type == 'QuantizeLinear' and i[0] in produced:
@@ -60,20 +69,27 @@ def dequantize_int8(model):
                 ins.append(const(o[0] + '_B', init[i[8]].astype(np.float64) * scalar(x_scale) * init[w_scale].astype(np.float64)))
             conv = helper.make_node('Conv', ins, [o[0] + '_conv'], name=(n.name or o[0]) + '_f')
             conv.attribute.extend(n.attribute)
+            attrs = {a.name: helper.get_attribute_value(a) for a in n.attribute}
+            if attrs.get('group', 1) > 1 and attrs['group'] == init[w].shape[0]:
+                depthwise.append((float_name(x), max(attrs.get('strides', [1]))))
             nodes.append(conv)
             clip(o[0] + '_conv', float_name(o[0]), y_scale, y_zero)
         elif n.op_type == 'QLinearAdd' and float_name(i[0]) in produced and float_name(i[3]) in produced:
             nodes.append(helper.make_node('Add', [float_name(i[0]), float_name(i[3])], [o[0] + '_add']))
             clip(o[0] + '_add', float_name(o[0]), i[6], i[7])
         elif n.op_type == 'QLinearGlobalAveragePool':
-            pooled = float_name(o[0])
-            nodes.append(helper.make_node('GlobalAveragePool', [float_name(i[0])], [pooled]))
+            taps = [float_name(i[0])]
+            if multiscale:
+                taps += multiscale_taps(depthwise)
+            pooled = pool(nodes, taps, float_name(o[0]))
             produced.add(pooled)
             break  # the classifier after the pooled feature is not part of an embedder
         else:
             raise SystemExit(f'dequantize-int8: unsupported node {n.op_type} {n.name!r} before the pooled feature')
     if pooled is None:
         raise SystemExit('dequantize-int8: no QLinearGlobalAveragePool: not an int8 MobileNet-style graph')
+    if multiscale and len(taps) < 2:
+        raise SystemExit('dequantize-int8-multiscale: no depthwise convolutions: not a MobileNet-style graph')
     nodes.append(helper.make_node('Identity', [pooled], ['feat']))
 
     src = g.input[0]
@@ -88,7 +104,39 @@ def dequantize_int8(model):
     return out
 
 
-RECIPES = {'dequantize-int8': dequantize_int8}
+# How many of the last resolution-reducing depthwise convolutions give their (expanded) input
+# as a multi-scale tap: 3 = the 56x56, 28x28 and 14x14 stages of MobileNetV2 at 224x224.
+MULTISCALE_STRIDED_TAPS = 3
+
+
+def multiscale_taps(depthwise):
+    """The widest activation at each resolution: the input of the last depthwise conv (the last
+    block's expansion) and of each of the last MULTISCALE_STRIDED_TAPS stride-2 depthwise convs
+    (the expansion just before the resolution halves), deepest first."""
+    strided = [x for x, stride in depthwise if stride > 1][-MULTISCALE_STRIDED_TAPS:]
+    taps = [depthwise[-1][0]] if depthwise else []
+    return taps + [x for x in reversed(strided) if x not in taps]
+
+
+def pool(nodes, taps, out):
+    """Global average pooling of each tap; with several taps each pooled vector is
+    L2-normalised first so that no stage dominates by its scale, then concatenated."""
+    if len(taps) == 1:
+        nodes.append(helper.make_node('GlobalAveragePool', taps, [out]))
+        return out
+    parts = []
+    for k, t in enumerate(taps):
+        nodes.append(helper.make_node('GlobalAveragePool', [t], [f'pooled{k}_f']))
+        nodes.append(helper.make_node('LpNormalization', [f'pooled{k}_f'], [f'pooled{k}_l2'], axis=1, p=2))
+        parts.append(f'pooled{k}_l2')
+    nodes.append(helper.make_node('Concat', parts, [out], axis=1))
+    return out
+
+
+RECIPES = {
+    'dequantize-int8': dequantize_int8,
+    'dequantize-int8-multiscale': lambda model: dequantize_int8(model, multiscale=True),
+}
 
 
 def main(argv):

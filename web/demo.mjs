@@ -7,9 +7,10 @@
 import { attachShoppable, hasWasmSimd } from '/build/index.mjs';
 import '/build/element.mjs';
 
-// Both MobileNetV2 embedders: the worker loads the one a (dropped-in) index was built with.
+// The MobileNetV2 embedders: the worker loads the one a (dropped-in) index was built with.
 const MODELS = {
   embedder: [
+    { manifest: '/manifests/mobilenetv2-f32-multiscale.json', url: '/models/mobilenetv2-f32-multiscale.onnx' },
     { manifest: '/manifests/mobilenetv2-f32-feat.json', url: '/models/mobilenetv2-f32-feat.onnx' },
     { manifest: '/manifests/mobilenetv2-feat.json', url: '/models/mobilenetv2-feat.onnx' },
   ],

@@ -10,7 +10,7 @@
 import { badRequest, queryValue, readBody, readJson, readQuery, requireMediaType } from './http.mjs';
 
 export const MATCH_LIMITS = {
-  bodyBytes: 1 << 20,   // 1 MiB per request, JSON or binary (204 embeddings of 1280 floats as binary)
+  bodyBytes: 1 << 20,   // 1 MiB per request, JSON or binary (83 embeddings of 3152 floats as binary)
   embeddings: 64,       // per request
   k: 100,               // results per embedding
   categoryChars: 256,

@@ -3,7 +3,7 @@
 //   import { attachShoppable } from 'shopframe/web';
 //   const session = await attachShoppable(video, {
 //     index: '/catalog.sfi',                                   // URL or bytes
-//     models: { embedder: { manifest: '/manifests/mobilenetv2-f32-feat.json', url: '/models/mobilenetv2-f32-feat.onnx' },
+//     models: { embedder: { manifest: '/manifests/mobilenetv2-f32-multiscale.json', url: '/models/mobilenetv2-f32-multiscale.onnx' },
 //               detector: { manifest: '/models/yolox-nano.json', url: '/models/yolox-nano.onnx' } },
 //     sampleFps: 2,
 //     onSuggestion: (s) => console.log(s.title, s.from, s.to),

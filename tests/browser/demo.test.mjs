@@ -349,7 +349,7 @@ test('with an edge URL, a new suggestion gains similar items from the edge worke
       const events = [];
       const session = await attachShoppable(video, {
         index: '/demo/catalog.sfi', sampleFps: 2, cpuBudget: 1, edge: { url, k: 12 },
-        models: { embedder: { manifest: '/manifests/mobilenetv2-f32-feat.json', url: '/models/mobilenetv2-f32-feat.onnx' },
+        models: { embedder: { manifest: '/manifests/mobilenetv2-f32-multiscale.json', url: '/models/mobilenetv2-f32-multiscale.onnx' },
           detector: { manifest: '/manifests/yolox-nano.json', url: '/models/yolox-nano.onnx' } },
       });
       const errors = [];

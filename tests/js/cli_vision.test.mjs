@@ -45,7 +45,7 @@ test('catalog build embeds images, caches embeddings, records the embedder', () 
   assert.equal(s.products, 4);
   assert.equal(s.images, 16);
   assert.equal(s.items, 32);  // whole image + centre crop per image
-  assert.equal(s.dim, 1280);
+  assert.equal(s.dim, 3152);  // models/mobilenetv2-f32-multiscale.json
   assert.equal(s.images_embedded, 16);
   const again = JSON.parse(run('catalog', 'build', catalog, '-o', index, '--quantizer', 'flat', '--json').out);
   assert.equal(again.images_embedded, 0);
@@ -127,7 +127,7 @@ test('an index built with a manifest outside models/ needs that manifest (--embe
   writeFileSync(labeled, PRODUCTS.map(([id, path]) => JSON.stringify({ image: photo('val', path, 3), expected: id })).join('\n') + '\n');
   const without = run('eval', '--catalog', own, '--labeled', labeled, '--no-detector');
   assert.equal(without.code, 1);
-  assert.match(without.err, /index was built with embedder my-embedder .*the engine has mobilenetv2-f32-feat/);
+  assert.match(without.err, /index was built with embedder my-embedder .*the engine has mobilenetv2-f32-multiscale/);
   const r = run('eval', '--catalog', own, '--labeled', labeled, '--no-detector', '--embedder', mine);
   assert.equal(r.code, 0, r.err);
   const m = JSON.parse(r.out);

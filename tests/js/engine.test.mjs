@@ -430,10 +430,13 @@ test('without models.embedder the engine uses the index\'s embedder when its man
   const { readManifest } = await import('../../js/models.mjs');
   const { DEFAULT_MODELS } = await import('../../js/engine.mjs');
   const int8 = (await readManifest('mobilenetv2-feat')).manifest;
-  const dim = 1280;
-  const vectors = new Float32Array(3 * dim).map((_, i) => Math.cos(i * 0.37));
-  const items = ['a', 'b', 'c'].map((id) => ({ id, title: id }));
-  const withEmbedder = (embedder) => buildIndexDetailed({ vectors, dim, items, config: embedder ? { embedder } : undefined }).then((r) => r.bytes);
+  const f32 = (await readManifest('mobilenetv2-f32-feat')).manifest;
+  const byDefault = (await readManifest(DEFAULT_MODELS.embedder)).manifest;
+  const withEmbedder = (embedder, dim) => {
+    const vectors = new Float32Array(3 * dim).map((_, i) => Math.cos(i * 0.37));
+    const items = ['a', 'b', 'c'].map((id) => ({ id, title: id }));
+    return buildIndexDetailed({ vectors, dim, items, config: embedder ? { embedder } : undefined }).then((r) => r.bytes);
+  };
   const engineName = async (bytes, models = { detector: null }) => {
     const engine = await createEngine({ index: bytes, models });
     try {
@@ -442,11 +445,14 @@ test('without models.embedder the engine uses the index\'s embedder when its man
       await engine.close();
     }
   };
-  assert.equal(DEFAULT_MODELS.embedder, 'mobilenetv2-f32-feat');
-  const builtWithInt8 = await withEmbedder({ name: int8.name, sha256: int8.sha256, dim });
+  assert.equal(DEFAULT_MODELS.embedder, 'mobilenetv2-f32-multiscale');
+  assert.equal(byDefault.embedding_dim, 3152);
+  // Indexes built with the earlier defaults keep working without naming their embedder.
+  const builtWithInt8 = await withEmbedder({ name: int8.name, sha256: int8.sha256, dim: 1280 }, 1280);
   assert.equal(await engineName(builtWithInt8), 'mobilenetv2-feat');
-  assert.equal(await engineName(await withEmbedder(null)), 'mobilenetv2-f32-feat');
-  assert.equal(await engineName(await withEmbedder({ name: 'someone-elses-model', dim })), 'mobilenetv2-f32-feat');
+  assert.equal(await engineName(await withEmbedder({ name: f32.name, sha256: f32.sha256, dim: 1280 }, 1280)), 'mobilenetv2-f32-feat');
+  assert.equal(await engineName(await withEmbedder(null, 3152)), 'mobilenetv2-f32-multiscale');
+  assert.equal(await engineName(await withEmbedder({ name: 'someone-elses-model', dim: 3152 }, 3152)), 'mobilenetv2-f32-multiscale');
   // An explicit embedder that is not the index's is still an error naming both.
   await assert.rejects(engineName(builtWithInt8, { embedder: 'mobilenetv2-f32-feat', detector: null }),
     (e) => e.code === 'invalid_argument' && /built with embedder mobilenetv2-feat/.test(e.message) && /engine has mobilenetv2-f32-feat/.test(e.message));

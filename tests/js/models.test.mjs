@@ -267,6 +267,25 @@ test('derived model: made once from the verified source, checked by sha256, then
     for (let i = 0; i < a.length; i++) { dot += a[i] * b[i]; na += a[i] * a[i]; nb += b[i] * b[i]; }
     assert.equal(b.length, 1280);
     assert.ok(dot / Math.sqrt(na * nb) > 0.9, `cosine ${dot / Math.sqrt(na * nb)}`);
+
+    // The multi-scale recipe (the default embedder): five L2-normalised pooled stages, the first
+    // of them the same graph's final feature.
+    const ms = await resolveModel('mobilenetv2-f32-multiscale', { dirs, cache, fetch: noFetch });
+    assert.equal(ms.source, 'derived');
+    assert.equal(sha256(ms.bytes), ms.manifest.sha256);
+    const m = await feat(ms.bytes);
+    assert.equal(m.length, ms.manifest.embedding_dim);
+    const blocks = [1280, 960, 576, 192, 144];
+    assert.equal(blocks.reduce((x, y) => x + y), m.length);
+    let at = 0;
+    for (const n of blocks) {
+      let norm = 0;
+      for (let i = at; i < at + n; i++) norm += m[i] * m[i];
+      assert.ok(Math.abs(Math.sqrt(norm) - 1) < 1e-4, `block at ${at}: norm ${Math.sqrt(norm)}`);
+      at += n;
+    }
+    const nf = Math.sqrt(nb);
+    for (let i = 0; i < 1280; i++) assert.ok(Math.abs(m[i] - b[i] / nf) < 1e-5, `component ${i}: ${m[i]} vs ${b[i] / nf}`);
   });
 });
 
