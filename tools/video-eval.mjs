@@ -3,7 +3,9 @@
 // over every <name>.mp4 with its <name>.json ground truth and reports, as JSON:
 //   item_precision      right item suggestions / item suggestions shown
 //   item_recall         in-catalog segments whose product is suggested inside them (+-0.5 s)
-//   distractor_false_rate  distractor segments in which an item suggestion starts
+//   distractor_false_rate  distractor segments in which an item suggestion starts (from the
+//                       segment's first sample, which may be the scene cut into it, to 0.5 s
+//                       before its end)
 //   category_precision  category suggestions whose category is the segment's (or a parent)
 //   category_coverage   segments covered by a right item or category suggestion
 //   only_distractor_videos_with_item_suggestions
@@ -58,7 +60,7 @@ for (const name of names) {
       if (items.some((s) => s.id === g.expected && overlapping(s))) tally.found++;
     } else {
       tally.distractor_segments++;
-      if (items.some((s) => s.from > g.from + TOL && s.from < g.to - TOL)) tally.distractor_hit++;
+      if (items.some((s) => s.from >= g.from && s.from < g.to - TOL)) tally.distractor_hit++;
     }
     const rightItem = items.some((s) => s.id === g.expected && overlapping(s));
     const rightCat = cats.some((s) => overlapping(s) && (g.category === s.id || g.category.startsWith(`${s.id}/`)));
@@ -68,7 +70,8 @@ for (const name of names) {
     tally.distractor_videos++;
     if (items.length) tally.distractor_videos_with_items++;
   }
-  console.error(`${name}: ${items.length} item, ${cats.length} category suggestion(s)`);
+  const shown = items.map((s) => ` ${s.id} ${s.from.toFixed(2)}-${s.to.toFixed(2)} s`).join(',');
+  console.error(`${name}: ${items.length} item${shown ? ` (${shown.trim()})` : ''}, ${cats.length} category suggestion(s)`);
 }
 await engine.close();
 const ratio = (a, b) => (b ? +(a / b).toFixed(4) : null);

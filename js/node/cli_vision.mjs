@@ -360,6 +360,16 @@ function atOperatingPoint(records, c) {
 const CATEGORY_KEPT = (kind, instead) => `note: category thresholds not calibrated from the ${kind}: that needs queries with a ` +
   `"category" and queries without one (null: a category the catalog lacks); ${instead}`;
 
+// A threshold above all n out-of-catalog queries still lets through about 1/(n+1) of new ones
+// (the chance that the next one scores highest of n+1), so a target rate r needs n >= 1/r - 1.
+// With fewer, the thresholds are stored anyway (nothing better is known) and the user is told.
+function thinNullsNote(n, maxFalseRate, kind) {
+  const need = Math.ceil(1 / maxFalseRate - 1 - 1e-9);
+  if (maxFalseRate <= 0 || n >= need) return null;
+  return `note: ${n} out-of-catalog ${kind}: a threshold above all of them still lets through about 1/${n + 1} = ` +
+    `${(100 / (n + 1)).toFixed(1)}% of new out-of-catalog ${kind}; showing <= ${+(maxFalseRate * 100).toFixed(2)}% takes at least ${need}`;
+}
+
 function positiveInteger(values, name, UsageError) {
   if (values[name] === undefined) return undefined;
   const n = Number(values[name]);
@@ -419,12 +429,16 @@ export async function calibrateCommand(argv, { parse, openIndex, UsageError }) {
         ...(calibration.video ? { video: calibration.video } : {}) };
       calibration = { ...imageResult.calibration, ...kept };
       if (!imageResult.calibration.category) console.error(CATEGORY_KEPT('image queries', 'the previous ones stay'));
+      imageResult.thin = thinNullsNote(imageResult.calibration.out_of_catalog, maxFalseRate, 'photos');
+      if (imageResult.thin) console.error(imageResult.thin);
     }
     if (segments.length) {
       const records = await collectVideoRecords(engine, segments, fps);
       videoResult = { records, ...calibrateVideo(records, { maxFalseRate, minimums, source, fps }) };
       calibration.video = { ...videoResult.calibration, category: videoResult.calibration.category ?? before?.video?.category ?? null };
       if (!videoResult.calibration.category) console.error(CATEGORY_KEPT('video segments', 'the previous video ones, else the image ones, apply'));
+      videoResult.thin = thinNullsNote(videoResult.calibration.out_of_catalog, maxFalseRate, 'video segments');
+      if (videoResult.thin) console.error(videoResult.thin);
     }
     bytes = engine.index.withConfig({ ...(engine.index.config() ?? {}), calibration });
     console.log(JSON.stringify(calibration, null, 2));
@@ -444,6 +458,7 @@ async function writeCalibrationReport(values, { images, video, maxFalseRate }) {
     const { records, model, item, calibration } = images;
     input = { metrics: evaluate(records), curve: precisionCoverageCurve(records, (r) => model.predict(r.features)), calibration: item, records };
     notes.push(`Image queries. Confidence: logistic model over (${model.features.join(', ')}); operating point at <= ${maxFalseRate} false suggestions on the ${calibration.out_of_catalog} out-of-catalog photos.`);
+    if (images.thin) notes.push(images.thin.replace(/^note: /, 'Caution: '));
     perCategory.push(perCategoryReport('Image item thresholds (logistic confidence) per category of the top-1 product', item));
     const cat = calibration.category?.per_category;
     if (cat) perCategory.push(perCategoryReport('Image category-suggestion thresholds per suggested category', { ...cat, threshold: calibration.category.threshold }));
@@ -457,6 +472,7 @@ async function writeCalibrationReport(values, { images, video, maxFalseRate }) {
     notes.push(`Video segments: ${calibration.segments} (${calibration.out_of_catalog} out of catalog), ${calibration.samples} samples at ${calibration.fps} fps; ` +
       'a segment counts as shown at threshold t when one of its tracks decided an item with mean fused score >= t.' +
       (images ? ' The plot and the metrics above are the image queries\'.' : ''));
+    if (video.thin) notes.push(video.thin.replace(/^note: /, 'Caution: '));
     perCategory.push(perCategoryReport('Video (tracker) item thresholds per category of the track\'s item', item));
     const cat = calibration.category?.per_category;
     if (cat) perCategory.push(perCategoryReport('Video (tracker) category-suggestion thresholds per suggested category', { ...cat, threshold: calibration.category.threshold }));

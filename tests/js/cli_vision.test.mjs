@@ -152,6 +152,8 @@ test('calibrate stores thresholds from labeled photos in the index, atomically',
   const c = JSON.parse(r.out);
   assert.equal(c.queries, 10);
   assert.equal(c.out_of_catalog, 2);
+  // Two out-of-catalog photos cannot show a 2% rate: the user is told what they can show.
+  assert.match(r.err, /note: 2 out-of-catalog photos: a threshold above all of them still lets through about 1\/3 = 33\.3% of new out-of-catalog photos; showing <= 2% takes at least 49/);
   assert.ok('threshold' in c.item && 'score_threshold' in c.item && Array.isArray(c.item.model.weights));
   const { loadIndex } = await import('../../js/shopframe.mjs');
   const before = await loadIndex(new Uint8Array(readFileSync(index)));
