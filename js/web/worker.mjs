@@ -12,7 +12,7 @@ import { createLiveAnalyzer } from '../live.mjs';
 import { withPrecompiledOrtWasm } from '../ort_wasm.mjs';
 import { loadIndex, simdName } from '../shopframe.mjs';
 
-let engine = null, live = null, maxSide = 640, edge = null;
+let index = null, engine = null, live = null, maxSide = 640, edge = null;
 const askedEdge = new Set();    // suggestion keys whose similar items were asked of the edge
 let canvas = null, ctx = null;  // the fallback frame grabber (OffscreenCanvas)
 let copyToRgba = true;          // VideoFrame.copyTo({ format: 'RGBA' }) works until it throws once
@@ -41,18 +41,12 @@ async function loadModel(role, m) {
   return { manifest: await manifestText(role, m), bytes: await fetchBytes(`${role} model`, m.bytes ?? m.url), source: m.url ?? role };
 }
 
-// From a list of embedders, the one the index was built with (its CONF names it), else the
-// first: only that model's bytes are fetched. A manifest that is not JSON never matches.
-async function chooseEmbedder(candidates, indexBytes, coreOptions) {
+// From a list of embedders, the one the open index was built with (its CONF names it), else
+// the first: only that model's bytes are fetched. A manifest that is not JSON never matches.
+async function chooseEmbedder(candidates, openIndex) {
   if (!Array.isArray(candidates)) return candidates;
   const texts = await Promise.all(candidates.map((m) => manifestText('embedder', m)));
-  const index = await loadIndex(indexBytes, coreOptions);
-  let want;
-  try {
-    want = index.config()?.embedder;
-  } finally {
-    index.close();
-  }
+  const want = openIndex.config()?.embedder;
   const nameOf = (text) => { try { return JSON.parse(text); } catch { return {}; } };
   const i = texts.findIndex((t) => {
     const m = nameOf(t);
@@ -67,14 +61,21 @@ async function init(msg) {
   // The page compiles both wasm files once and sends the modules (js/web/index.mjs): a new
   // session then skips fetching and compiling 14 MB of ORT.
   const coreOptions = msg.coreModule ? { wasmModule: msg.coreModule } : { wasmUrl: msg.wasmUrl };
-  const [index, detector] = await Promise.all([fetchBytes('index', msg.index), loadModel('detector', msg.models?.detector)]);
-  const embedder = await loadModel('embedder', await chooseEmbedder(msg.models?.embedder, index, coreOptions));
-  const create = () => createEngine({
-    ...coreOptions, index, ortWasmPaths: msg.ortModule ? undefined : msg.ortWasmPaths, numThreads: 1,
-    models: { embedder, detector }, maxRegions: msg.maxRegions,
-  });
-  engine = msg.ortModule ? await withPrecompiledOrtWasm(msg.ortModule, create) : await create();
-  live = await createLiveAnalyzer(engine, { ...coreOptions, k: msg.k, track: msg.track });
+  const [indexBytes, detector] = await Promise.all([fetchBytes('index', msg.index), loadModel('detector', msg.models?.detector)]);
+  // Loaded once: its CONF picks the embedder, then the engine borrows it (close() frees it).
+  index = await loadIndex(indexBytes, coreOptions);
+  try {
+    const embedder = await loadModel('embedder', await chooseEmbedder(msg.models?.embedder, index));
+    const create = () => createEngine({
+      ...coreOptions, index, ortWasmPaths: msg.ortModule ? undefined : msg.ortWasmPaths, numThreads: 1,
+      models: { embedder, detector }, maxRegions: msg.maxRegions,
+    });
+    engine = msg.ortModule ? await withPrecompiledOrtWasm(msg.ortModule, create) : await create();
+    live = await createLiveAnalyzer(engine, { ...coreOptions, k: msg.k, track: msg.track });
+  } catch (e) {
+    await close();
+    throw e;
+  }
   return {
     vectors: engine.index.size, calibrated: engine.calibrated, simd: await simdName(coreOptions),
     embedder: engine.vision.embedderInfo.name, detector: engine.vision.detectorInfo?.name ?? null,
@@ -169,7 +170,8 @@ async function askEdge(key) {
 async function close() {
   live?.close();
   await engine?.close();
-  live = engine = null;
+  index?.close();  // borrowed by the engine, so freed here
+  live = engine = index = null;
 }
 
 let queue = Promise.resolve();  // messages are handled one at a time, in order
