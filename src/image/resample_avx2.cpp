@@ -61,11 +61,7 @@ void vertical_pairs(const uint8_t* const* r, const int16_t* w, size_t n, float* 
   vertical_tail(r, w, 2 * P, i, n, acc, first, last);
 }
 
-void vertical(const uint8_t* const* rows, const int16_t* w, int taps, size_t n, float* acc) {
-  vertical_grouped(rows, w, taps, n, acc);
-}
-
-const table kAvx2{"avx2", vertical, horizontal_x86};
+const table kAvx2{"avx2", vertical_grouped, horizontal_x86};
 
 }  // namespace
 

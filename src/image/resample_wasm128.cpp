@@ -59,10 +59,6 @@ void vertical_pairs(const uint8_t* const* r, const int16_t* w, size_t n, float* 
   vertical_tail(r, w, 2 * P, i, n, acc, first, last);
 }
 
-void vertical(const uint8_t* const* rows, const int16_t* w, int taps, size_t n, float* acc) {
-  vertical_grouped(rows, w, taps, n, acc);
-}
-
 void horizontal(const float* acc, int C, const int32_t* start, const float* w, int K, int out_w, bool bgr,
                 const float* a, const float* b, bool nchw, size_t plane, float* out) {
   const v128_t va = wasm_f32x4_make(a[0], a[1], a[2], 0.0f);
@@ -118,7 +114,7 @@ void horizontal(const float* acc, int C, const int32_t* start, const float* w, i
   }
 }
 
-const table kWasm128{"wasm128", vertical, horizontal};
+const table kWasm128{"wasm128", vertical_grouped, horizontal};
 
 }  // namespace
 
