@@ -22,17 +22,20 @@ const USAGE = `usage:
   shopframe catalog inspect INDEX.sfi [--json]
   shopframe search INDEX.sfi --vector FILE.json [-k 10] [--category PREFIX] [--min-score S] [--json]
   shopframe analyze IMAGE... --catalog INDEX.sfi [-k 5] [--no-detector] [--threads N] [--embedder M] [--json]
-  shopframe analyze VIDEO --catalog INDEX.sfi [--fps 2] [--frames] [--threads N] [--embedder M] [--json]
+  shopframe analyze VIDEO --catalog INDEX.sfi [--fps 2] [--detect-every 1] [--frames] [--threads N] [--embedder M] [--json]
   shopframe eval --catalog INDEX.sfi --labeled QUERIES.jsonl [--report OUT.html] [--no-detector] [--threads N] [--embedder M]
   shopframe calibrate --catalog INDEX.sfi --labeled QUERIES.jsonl [-o OUT.sfi] [--max-false-rate 0.02] [--report OUT.html] [--embedder M]
         [--fps 2] [--category-min-in 20] [--category-min-out N (default max(20, 1/max-false-rate))]
 
 Products whose lines have no "embedding" are embedded from their images with the default
-embedder (models/mobilenetv2-f32-feat.json, derived on first use from mobilenetv2-feat.json's
+embedder (models/mobilenetv2-f32-multiscale.json, derived on first use from mobilenetv2-feat.json's
 file, which comes from SHOPFRAME_MODELS or ../shared/models; --embedder picks another manifest),
 cached by image hash; with several images per product the build learns the catalog
 adaptation when a held-out check says it helps (--adapt forces it, --no-adapt disables it)
 and calibrates suggestion thresholds for <= 2% false suggestions (--no-calibrate skips it).
+
+analyze VIDEO --detect-every N runs the detector on every N-th sample and at scene cuts only,
+and embeds the last run's boxes in between (N=2 saves about a third of the cost per sample).
 
 analyze, eval and calibrate embed with the embedder the index was built with when models/
 has its manifest; for any other, pass the same manifest with --embedder NAME|MANIFEST.json.

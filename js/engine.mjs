@@ -78,7 +78,11 @@ export class Engine {
     const k = options.k ?? this.#options.k ?? 5;
     this.#vision.preprocessMs = 0;
     const t1 = now();
-    const regions = await this.#vision.detect({ maxRegions: options.maxRegions ?? this.#options.maxRegions ?? 4 });
+    // reuseProposals (boolean, or a function asked now, after the frame was filled): video
+    // callers skip the detector on some samples and embed the last run's boxes (js/live.mjs).
+    const reuse = typeof options.reuseProposals === 'function' ? !!options.reuseProposals() : !!options.reuseProposals;
+    const regions = await this.#vision.detect({ maxRegions: options.maxRegions ?? this.#options.maxRegions ?? 4, reuse });
+    const reused = this.#vision.lastDetectReused;
     const t2 = now();
     const prepDetect = this.#vision.preprocessMs;
     const embeddings = await this.#vision.embed(regions.length);
@@ -98,7 +102,7 @@ export class Engine {
     const t4 = now();
     return {
       width: this.#vision.frameWidth, height: this.#vision.frameHeight,
-      top, suggestion, regions: out,
+      top, suggestion, regions: out, proposals: reused ? 'reused' : 'detected',
       // Disjoint stages: decode (or frame copy), preprocess (model inputs: resize, normalise,
       // crops), detect (detector run + output decoding), embed (embedder runs), search.
       timings_ms: {

@@ -10,7 +10,7 @@
 //   live.seek();      // playback jumped: end every track (times restart from the new position)
 //   live.close();
 import { initCore, throwCoreError, ShopframeError } from './core.mjs';
-import { createTracker, trackOptionsFrom } from './video.mjs';
+import { createTracker, proposalSchedule, trackOptionsFrom } from './video.mjs';
 
 /** Items shown in a suggestion's panel. */
 export const SIMILAR_ITEMS = 6;
@@ -55,7 +55,7 @@ const publicHit = ({ id, title, category, price, currency, url, image, score }) 
 const publicSuggestion = ({ epoch, fresh, query, ...s }) => ({ ...s, similar: s.similar.slice() });  // eslint-disable-line no-unused-vars
 
 export class LiveAnalyzer {
-  #engine; #tracker; #k;
+  #engine; #tracker; #k; #proposals;
   #items = new Map(); #itemMeta = [];         // id -> ordinal, ordinal -> hit (metadata)
   #categories = new Map(); #categoryNames = [];
   #open = new Map();                          // track id -> suggestion (as last emitted)
@@ -65,6 +65,7 @@ export class LiveAnalyzer {
   constructor(core, engine, options) {
     this.#engine = engine;
     this.#k = options.k ?? 10;
+    this.#proposals = proposalSchedule(options.detectEvery);
     this.#tracker = createTracker(core, trackOptionsFrom(engine.calibration, options.track), this.#categories, this.#categoryNames);
   }
 
@@ -89,13 +90,15 @@ export class LiveAnalyzer {
     }
     const fillFn = typeof fill === 'function' ? fill : (view) => view.set(fill);
     let signature;
+    const cutAt = () => !!options.cut || t < this.#lastT ||
+      (this.#lastSignature !== null && signatureDistance(this.#lastSignature, signature) > CUT_DISTANCE);
     const r = await this.#engine.analyzeFilled(width, height, async (view) => {
       await fillFn(view);
       signature = colourSignature(view, width, height);
-    }, { k: this.#k, embeddings: true });
-    const shotChanged = this.#lastSignature !== null && signatureDistance(this.#lastSignature, signature) > CUT_DISTANCE;
+    }, { k: this.#k, embeddings: true, reuseProposals: () => this.#proposals.reuse(cutAt()) });
+    this.#proposals.ran(r);
+    const cut = cutAt();
     this.#lastSignature = signature;
-    const cut = !!options.cut || t < this.#lastT || shotChanged;
     const regions = r.regions.map((g) => ({
       box: g.box,
       embedding: g.embedding,
@@ -116,6 +119,7 @@ export class LiveAnalyzer {
   /** Playback jumped (seek or loop): every track ends here; later times may be earlier. */
   seek() {
     this.#endTracks();
+    this.#proposals.reset();
     this.#lastT = -Infinity;
     this.#lastSignature = null;
   }

@@ -300,6 +300,8 @@ export interface DetectOptions {
   scoreThreshold?: number;
   /** NMS IoU threshold (default 0.45). */
   iouThreshold?: number;
+  /** Return the last detector run's regions when the frame size (and maxRegions) is unchanged. */
+  reuse?: boolean;
 }
 
 export interface VisionOptions extends CoreOptions {
@@ -328,6 +330,8 @@ export interface Vision {
   detect(options?: DetectOptions): Promise<Region[]>;
   /** Raw embeddings of regions [0, count) of the last detect(). */
   embed(count: number): Promise<Float32Array[]>;
+  /** Whether the last detect() reused the previous run's regions. */
+  readonly lastDetectReused: boolean;
   close(): Promise<void>;
 }
 
@@ -358,6 +362,11 @@ export interface AnalyzeOptions {
   category?: string;
   /** analyzeEncoded: names the image in error messages (default "image"). */
   source?: string;
+  /**
+   * Skip the detector and embed the previous detector run's boxes (same frame size only); a
+   * function is asked after the frame is filled. For video samples close in time.
+   */
+  reuseProposals?: boolean | (() => boolean);
 }
 
 export type Suggestion =
@@ -383,6 +392,8 @@ export interface AnalyzeResult {
   /** null when uncalibrated or not confident enough. */
   suggestion: Suggestion | null;
   regions: RegionResult[];
+  /** 'reused' when the detector was skipped (AnalyzeOptions.reuseProposals). */
+  proposals: 'detected' | 'reused';
   /** Disjoint stages in ms: decode (or frame copy), preprocess (model inputs), detect (detector run + decoding), embed (embedder runs), search. */
   timings_ms: { decode: number; preprocess: number; detect: number; embed: number; embed_per_region: number; search: number; total: number };
 }

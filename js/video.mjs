@@ -87,11 +87,29 @@ class TrackTables {
 }
 
 /**
+ * When to run the detector on video samples: every `detectEvery`-th sample (1: every one) and
+ * on every sample that starts a shot; in between the engine embeds the last run's boxes.
+ */
+export function proposalSchedule(detectEvery = 1) {
+  if (!Number.isInteger(detectEvery) || detectEvery < 1 || detectEvery > 100) {
+    throw new ShopframeError('invalid_argument', `detectEvery must be an integer in 1..100, got ${detectEvery}`);
+  }
+  let since = Infinity;  // samples since (and including) the last detector run
+  return {
+    reuse: (cut) => detectEvery > 1 && !cut && since < detectEvery,
+    ran(result) { since = result.proposals === 'reused' ? since + 1 : 1; },
+    reset() { since = Infinity; },
+  };
+}
+
+/**
  * @param {import('./engine.mjs').Engine} engine
  * @param {AsyncIterable<{ t: number, width: number, height: number, rgba: Uint8Array, cut?: boolean }>} frames
- * @param {{ k?: number, keepFrames?: boolean, track?: object, onSample?: (s: object) => void }} [options]
+ * @param {{ k?: number, keepFrames?: boolean, track?: object, detectEvery?: number, onSample?: (s: object) => void }} [options]
+ *   detectEvery: run the detector on every n-th sample only (proposalSchedule; default 1)
  */
 export async function analyzeVideo(engine, frames, options = {}) {
+  const proposals = proposalSchedule(options.detectEvery);
   const core = await initCore(options);
   const tables = new TrackTables();
   const { itemMeta, categoryNames } = tables;
@@ -100,10 +118,12 @@ export async function analyzeVideo(engine, frames, options = {}) {
   let samples = 0;
   try {
     for await (const f of frames) {
-      const r = await engine.analyzeImage(f.rgba, f.width, f.height, { k: options.k ?? 10, embeddings: true });
+      const r = await engine.analyzeImage(f.rgba, f.width, f.height,
+        { k: options.k ?? 10, embeddings: true, reuseProposals: proposals.reuse(!!f.cut) });
+      proposals.ran(r);
       if (!tracker.addSample(f.t, !!f.cut, tables.regions(r.regions))) throwCoreError(tracker);
       ++samples;
-      const sample = { t: f.t, cut: !!f.cut, top: r.top.slice(0, 3).map(({ id, score, title }) => ({ id, score, title })),
+      const sample = { t: f.t, cut: !!f.cut, proposals: r.proposals, top: r.top.slice(0, 3).map(({ id, score, title }) => ({ id, score, title })),
         regions: r.regions.map(({ box, kind, score, matches }) => ({ box, kind, score, matches: matches.slice(0, 3).map(({ id, score }) => ({ id, score })) })),
         timings_ms: r.timings_ms };
       if (options.keepFrames) kept.push(sample);

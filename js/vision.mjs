@@ -36,8 +36,11 @@ const now = () => (typeof performance !== 'undefined' ? performance.now() : Date
 
 export class Vision {
   #core; #raw; #embedder; #detector; #embInfo; #detInfo; #batch = true;
+  #proposed = null;  // { width, height, regions, maxRegions } of the last detector run, for reuse
   /** Milliseconds spent preparing model inputs (resize, normalise, crop) since the last reset. */
   preprocessMs = 0;
+  /** Whether the last detect() reused the previous detector run's regions (no detector run). */
+  lastDetectReused = false;
 
   constructor(core, raw, embedderSession, detectorSession) {
     this.#core = core;
@@ -95,14 +98,25 @@ export class Vision {
 
   /**
    * Regions to embed: the full frame, the centre crop, then detector proposals, up to
-   * maxRegions. Without a detector, the first two only.
+   * maxRegions. Without a detector, the first two only. reuse: skip the detector and return
+   * the last run's regions when the frame has the same size (and maxRegions) as then.
    */
-  async detect({ maxRegions = 4, scoreThreshold = 0.25, iouThreshold = 0.45 } = {}) {
+  async detect({ maxRegions = 4, scoreThreshold = 0.25, iouThreshold = 0.45, reuse = false } = {}) {
     const raw = this.#live();
     if (!this.#detector) {
       if (raw.fixedRegions() < 0) throwCoreError(raw);
       return raw.regions();
     }
+    // The previous detector run's regions (boxes in frame pixels), for a frame of the same size:
+    // video samples a fraction of a second apart mostly show the same objects, and the
+    // detector is a third of a frame's cost. The core still holds them (nothing else sets them).
+    const p = this.#proposed;
+    if (reuse && p && p.width === raw.frameWidth() && p.height === raw.frameHeight() && p.maxRegions === maxRegions) {
+      this.lastDetectReused = true;
+      return p.regions.map((r) => ({ ...r, box: r.box.slice() }));
+    }
+    this.lastDetectReused = false;
+    this.#proposed = null;
     const tPrep = now();
     const input = raw.prepareDetector();
     this.preprocessMs += now() - tPrep;
@@ -119,7 +133,9 @@ export class Vision {
       shapes.push(t.dims.map(Number));
     });
     if (raw.decodeDetections(shapes, scoreThreshold, iouThreshold, maxRegions) < 0) throwCoreError(raw);
-    return raw.regions();
+    const regions = raw.regions();
+    this.#proposed = { width: raw.frameWidth(), height: raw.frameHeight(), maxRegions, regions };
+    return regions.map((r) => ({ ...r, box: r.box.slice() }));
   }
 
   /** Embeddings (raw model features, Float32Array each) of regions [0, count). */

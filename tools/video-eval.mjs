@@ -9,7 +9,9 @@
 //   category_precision  category suggestions whose category is the segment's (or a parent)
 //   category_coverage   segments covered by a right item or category suggestion
 //   only_distractor_videos_with_item_suggestions
-//   node tools/video-eval.mjs --catalog build/grocery/open.sfi [--videos build/videos] [--fps 2]
+//   detector_runs, mean_ms_per_sample {detect, embed, total}   (--detect-every N skips the
+//                       detector on samples in between; docs/video.md)
+//   node tools/video-eval.mjs --catalog build/grocery/open.sfi [--videos build/videos] [--fps 2] [--detect-every 1]
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -21,9 +23,10 @@ import { readVideoFrames } from '../js/node/video_frames.mjs';
 
 const { values } = parseArgs({ options: {
   catalog: { type: 'string' }, videos: { type: 'string', default: 'build/videos' }, fps: { type: 'string', default: '2' },
+  'detect-every': { type: 'string', default: '1' },
 } });
 if (!values.catalog) {
-  console.error('usage: node tools/video-eval.mjs --catalog INDEX.sfi [--videos DIR] [--fps 2]');
+  console.error('usage: node tools/video-eval.mjs --catalog INDEX.sfi [--videos DIR] [--fps 2] [--detect-every 1]');
   process.exit(2);
 }
 const TOL = 0.5;
@@ -33,12 +36,19 @@ const names = (await readdir(values.videos)).filter((f) => f.endsWith('.json')).
 const tally = { videos: 0, samples: 0, item_shown: 0, item_right: 0, in_catalog_segments: 0, found: 0,
   distractor_segments: 0, distractor_hit: 0, category_shown: 0, category_right: 0, covered: 0, segments: 0,
   distractor_videos: 0, distractor_videos_with_items: 0, seconds: 0 };
+const stage = { detect: 0, embed: 0, total: 0, detector_runs: 0 };  // summed over samples
 const inside = (t, seg) => t >= seg.from - TOL && t <= seg.to + TOL;
 const started = performance.now();
 for (const name of names) {
   const truth = JSON.parse(await readFile(join(values.videos, name), 'utf8'));
   const video = join(values.videos, name.replace(/\.json$/, '.mp4'));
-  const r = await analyzeVideo(engine, readVideoFrames(video, { fps: Number(values.fps) }));
+  const r = await analyzeVideo(engine, readVideoFrames(video, { fps: Number(values.fps) }), {
+    detectEvery: Number(values['detect-every']),
+    onSample: (s) => {
+      for (const k of ['detect', 'embed', 'total']) stage[k] += s.timings_ms[k];
+      if (s.proposals === 'detected') ++stage.detector_runs;
+    },
+  });
   tally.videos++, tally.samples += r.samples, tally.seconds += truth.duration;
   const items = r.suggestions.filter((s) => s.kind === 'item');
   const cats = r.suggestions.filter((s) => s.kind === 'category');
@@ -83,5 +93,7 @@ console.log(JSON.stringify({
   category_precision: ratio(tally.category_right, tally.category_shown), category_suggestions: tally.category_shown,
   segment_coverage_item_or_category: ratio(tally.covered, tally.segments),
   only_distractor_videos: tally.distractor_videos, only_distractor_videos_with_item_suggestions: tally.distractor_videos_with_items,
+  detector_runs: stage.detector_runs,
+  mean_ms_per_sample: Object.fromEntries(['detect', 'embed', 'total'].map((k) => [k, +(stage[k] / (tally.samples || 1)).toFixed(1)])),
   wall_s: +((performance.now() - started) / 1000).toFixed(1),
 }, null, 2));

@@ -18,9 +18,10 @@ const MODELS = {
 };
 const SAMPLE = { video: '/demo/sample.webm', index: '/demo/catalog.sfi', truth: '/demo/sample.json' };
 
-// ?sampleFps=&cpuBudget= override the sampling (bench/browser.mjs measures the ceiling with them).
+// ?sampleFps=&cpuBudget=&detectEvery= override the sampling (bench/browser.mjs measures the ceiling with them).
 const params = new URLSearchParams(location.search);
-const SAMPLING = { sampleFps: Number(params.get('sampleFps') ?? 2), cpuBudget: Number(params.get('cpuBudget') ?? 0.6) };
+const SAMPLING = { sampleFps: Number(params.get('sampleFps') ?? 2), cpuBudget: Number(params.get('cpuBudget') ?? 0.6),
+  ...(params.has('detectEvery') ? { detectEvery: Number(params.get('detectEvery')) } : {}) };
 
 const $ = (id) => document.getElementById(id);
 const video = $('player');

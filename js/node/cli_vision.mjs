@@ -67,7 +67,8 @@ function formatTime(t) {
 async function analyzeOneVideo(engine, path, values) {
   const fps = Number(values.fps);
   const info = await probeVideo(path);
-  const r = await analyzeVideo(engine, readVideoFrames(path, { fps, probe: info }), { keepFrames: values.frames });
+  const r = await analyzeVideo(engine, readVideoFrames(path, { fps, probe: info }),
+    { keepFrames: values.frames, detectEvery: Number(values['detect-every']) });
   const out = {
     source: path, duration: round(info.duration, 3), samples: r.samples,
     suggestions: r.suggestions.map((s) => ({ id: s.id, title: s.title, kind: s.kind, from: round(s.from, 2), to: round(s.to, 2),
@@ -95,9 +96,14 @@ export async function analyzeCommand(argv, { parse, openIndex, UsageError }) {
     fps: { type: 'string', default: '2' },
     frames: { type: 'boolean', default: false },
     threads: { type: 'string', default: '1' },
+    'detect-every': { type: 'string', default: '1' },
   });
   const fps = Number(values.fps);
   if (!(fps > 0 && fps <= 30)) throw new UsageError(`--fps must be a number in (0, 30], got ${values.fps}`);
+  const detectEvery = Number(values['detect-every']);
+  if (!Number.isInteger(detectEvery) || detectEvery < 1 || detectEvery > 100) {
+    throw new UsageError(`--detect-every must be an integer in 1..100, got ${values['detect-every']}`);
+  }
   if (!positionals.length || !values.catalog) throw new UsageError('analyze needs IMAGE... and --catalog INDEX.sfi');
   const k = Number(values.k);
   if (!Number.isInteger(k) || k < 1 || k > 100) throw new UsageError(`-k must be an integer in 1..100, got ${values.k}`);

@@ -19,7 +19,7 @@
 // Suggestions are also dispatched on the video as 'shopframe-suggestion' events, which
 // <shopframe-suggestions for="..."> (js/web/element.mjs) displays.
 
-const DEFAULTS = { sampleFps: 2, cpuBudget: 0.5, maxSide: 640, k: 10, maxRegions: 4 };
+const DEFAULTS = { sampleFps: 2, cpuBudget: 0.5, maxSide: 640, k: 10, maxRegions: 4, detectEvery: 2 };
 
 // Compiled wasm modules by URL: compiled once per page, cloned into every session's worker.
 const compiled = new Map();
@@ -288,7 +288,7 @@ export async function attachShoppable(video, options = {}) {
     // build/web/ (tools/build-web.mjs) holds both wasm files next to the worker bundle; the
     // worker uses the compiled modules, the URLs only name them in errors.
     wasmUrl, ortWasmPaths: { wasm: ortWasmUrl },
-    k: opts.k, maxRegions: opts.maxRegions, track: opts.track, maxSide: opts.maxSide,
+    k: opts.k, maxRegions: opts.maxRegions, detectEvery: opts.detectEvery, track: opts.track, maxSide: opts.maxSide,
     edge: opts.edge?.url ? { url: base(opts.edge.url), k: opts.edge.k } : null,
   };
   try {

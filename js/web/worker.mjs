@@ -71,7 +71,7 @@ async function init(msg) {
       models: { embedder, detector }, maxRegions: msg.maxRegions,
     });
     engine = msg.ortModule ? await withPrecompiledOrtWasm(msg.ortModule, create) : await create();
-    live = await createLiveAnalyzer(engine, { ...coreOptions, k: msg.k, track: msg.track });
+    live = await createLiveAnalyzer(engine, { ...coreOptions, k: msg.k, track: msg.track, detectEvery: msg.detectEvery });
   } catch (e) {
     await close();
     throw e;

@@ -95,6 +95,14 @@ async function engineFor(indexBytes, options = {}) {
   return createEngine({ index: indexBytes, models: { embedder, detector: null }, ...options });
 }
 
+/** The catalog index and the tiny embedder, with a tiny YOLO detector that finds red (box 24,24,16,32 of 64). */
+async function engineWithTinyYolo() {
+  const { bytes } = await buildCatalogIndex();
+  const detBytes = tinyYoloDetector({ size: 64, box: [24, 24, 16, 32] });
+  const { manifest } = await writeManifest(dir, { bytes: detBytes, name: 'tiny-yolo', kind: 'yolo', size: 64, classNames: ['red', 'green'] });
+  return createEngine({ index: bytes, models: { embedder, detector: { manifest, bytes: detBytes } } });
+}
+
 function assertDistinctIds(list, what) {
   const ids = list.map((m) => m.id);
   assert.equal(new Set(ids).size, ids.length, `${what}: duplicate ids in ${ids.join(', ')}`);
@@ -386,10 +394,7 @@ test('engine: an index with a learned (LDA) adaptation still answers raw embedde
 });
 
 test('engine with a manifest-plugged detector: detection regions carry the class name as label', async () => {
-  const { bytes } = await buildCatalogIndex();
-  const detBytes = tinyYoloDetector({ size: 64, box: [24, 24, 16, 32] });
-  const { manifest } = await writeManifest(dir, { bytes: detBytes, name: 'tiny-yolo', kind: 'yolo', size: 64, classNames: ['red', 'green'] });
-  const engine = await createEngine({ index: bytes, models: { embedder, detector: { manifest, bytes: detBytes } } });
+  const engine = await engineWithTinyYolo();
   try {
     assert.equal(engine.vision.detectorInfo.kind, 'yolo');
     // All red, 128x64 stretched to 64x64: anchor 0 (model box 16,8,32,40) -> frame (32, 8, 64, 40).
@@ -408,6 +413,35 @@ test('engine with a manifest-plugged detector: detection regions carry the class
     // Black: no detection.
     const black = await engine.analyzeImage(solidFrame(128, 64, [0, 0, 0]), 128, 64);
     assert.equal(black.regions.length, 2);
+  } finally {
+    await engine.close();
+  }
+});
+
+test('engine: reuseProposals embeds the last detector run\'s boxes on a frame of the same size, never across sizes', async () => {
+  const engine = await engineWithTinyYolo();
+  try {
+    const red = await engine.analyzeImage(solidFrame(128, 64, [255, 0, 0]), 128, 64);
+    assert.equal(red.proposals, 'detected');
+    assert.equal(red.regions.length, 3);
+    // Black has no detection of its own; reused, the red frame's box is embedded on it.
+    const black = await engine.analyzeImage(solidFrame(128, 64, [0, 0, 0]), 128, 64, { reuseProposals: true });
+    assert.equal(black.proposals, 'reused');
+    assert.deepEqual(black.regions.map((g) => g.box), red.regions.map((g) => g.box));
+    assert.deepEqual(black.regions.map((g) => g.kind), ['full_frame', 'centre_crop', 'detection']);
+    assert.equal(black.regions[2].label, 'red');
+    assert.notEqual(black.regions[2].matches[0].id, 'red-mug', 'the crop is of the new (black) frame');
+    // A function is asked after the frame is filled; false runs the detector.
+    let asked = 0;
+    const again = await engine.analyzeImage(solidFrame(128, 64, [0, 0, 0]), 128, 64, { reuseProposals: () => (++asked, false) });
+    assert.equal(asked, 1);
+    assert.equal(again.proposals, 'detected');
+    assert.equal(again.regions.length, 2);
+    // Another frame size: the boxes would not fit, so the detector runs.
+    await engine.analyzeImage(solidFrame(128, 64, [255, 0, 0]), 128, 64);
+    const other = await engine.analyzeImage(solidFrame(96, 64, [0, 0, 0]), 96, 64, { reuseProposals: true });
+    assert.equal(other.proposals, 'detected');
+    assert.equal(other.regions.length, 2);
   } finally {
     await engine.close();
   }

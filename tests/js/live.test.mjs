@@ -13,7 +13,7 @@ import { createEngine } from '../../js/engine.mjs';
 import { createVision } from '../../js/vision.mjs';
 import { buildIndexDetailed } from '../../js/shopframe.mjs';
 import { CUT_DISTANCE, colourSignature, createLiveAnalyzer, signatureDistance } from '../../js/live.mjs';
-import { tinyEmbedder, writeManifest } from './lib/tiny_onnx.mjs';
+import { tinyEmbedder, tinyYoloDetector, writeManifest } from './lib/tiny_onnx.mjs';
 
 const DIM = 8, SIZE = 32, W = 64, H = 48;
 const PRODUCTS = [
@@ -135,6 +135,28 @@ test('seek() and time going back restart the tracks without errors; a product se
     assert.equal(keys.size, live.suggestions.length);
     assert.equal(live.suggestions.length, 2);
   });
+});
+
+test('detectEvery 3: the detector runs on every third frame, and again at a cut and after seek()', async () => {
+  const detBytes = tinyYoloDetector({ size: 64, box: [24, 24, 16, 32] });
+  const { manifest } = await writeManifest(dir, { bytes: detBytes, name: 'tiny-yolo', kind: 'yolo', size: 64, classNames: ['red', 'green'] });
+  const engine = await createEngine({ index: indexBytes, models: { embedder, detector: { manifest, bytes: detBytes } } });
+  const live = await createLiveAnalyzer(engine, { track: TRACK, detectEvery: 3 });
+  try {
+    const run = async (t, rgb) => (await frame(live, t, rgb)).result.proposals;
+    const seen = [];
+    for (const t of [0, 0.5, 1, 1.5]) seen.push(await run(t, PRODUCTS[0].rgb));
+    seen.push(await run(2, PRODUCTS[1].rgb));  // colour change: a cut
+    seen.push(await run(2.5, PRODUCTS[1].rgb));
+    live.seek();
+    seen.push(await run(0, PRODUCTS[1].rgb));
+    assert.deepEqual(seen, ['detected', 'reused', 'reused', 'detected', 'detected', 'reused', 'detected']);
+    assert.ok(live.suggestions.some((s) => s.id === 'red-mug'), JSON.stringify(live.suggestions));
+  } finally {
+    live.close();
+    await engine.close();
+  }
+  await assert.rejects(createLiveAnalyzer(engine, { detectEvery: 1.5 }), /detectEvery/);
 });
 
 test('a product with no confident match gets no suggestion (abstention)', async () => {

@@ -64,6 +64,29 @@ test('permissive thresholds: the in-catalog product is suggested inside its segm
   }
 });
 
+test('detectEvery 2: the detector runs on every other sample and at the cut; the product is still found', async () => {
+  const { index, video } = await fx;
+  const engine = await createEngine({ index });
+  try {
+    const r = await analyzeVideo(engine, readVideoFrames(video, { fps: 2 }), {
+      keepFrames: true, detectEvery: 2, track: { itemThreshold: -1, categoryThreshold: null, minMargin: 0 },
+    });
+    let since = Infinity;
+    for (const f of r.frames) {
+      const expected = f.cut || since >= 2 ? 'detected' : 'reused';
+      assert.equal(f.proposals, expected, `sample at ${f.t} s (cut ${f.cut})`);
+      since = f.proposals === 'reused' ? since + 1 : 1;
+    }
+    const reused = r.frames.filter((f) => f.proposals === 'reused').length;
+    assert.ok(reused >= r.frames.length / 2 - 2, `${reused} of ${r.frames.length} reused`);
+    assert.ok(r.suggestions.some((s) => s.kind === 'item' && s.id === 'Banana' && s.from < 3), JSON.stringify(r.suggestions));
+    await assert.rejects(analyzeVideo(engine, readVideoFrames(video, { fps: 2 }), { detectEvery: 0 }),
+      (e) => e.code === 'invalid_argument' && /detectEvery/.test(e.message));
+  } finally {
+    await engine.close();
+  }
+});
+
 test('uncalibrated thresholds: no suggestions at all', async () => {
   const { index, video } = await fx;
   assert.deepEqual(trackOptionsFrom(null), { itemThreshold: null, categoryThreshold: null, categoryItemThresholds: {}, categoryThresholds: {} });
