@@ -29,7 +29,7 @@ import { parseArgs } from 'node:util';
 
 import autocannon from 'autocannon';
 
-import { REPO, bundleSize, checkCatalog, collectModules, embedderFor, resolveModelArg, workerdConfig, writeDist } from '../deploy/build.mjs';
+import { REPO, bundleSize, checkCatalog, collectModules, defaultDetector, embedderFor, resolveModelArg, workerdConfig, writeDist } from '../deploy/build.mjs';
 import { buildIndex, loadIndex } from '../js/shopframe.mjs';
 import { startWorkerd } from '../tests/worker/workerd.mjs';
 import { datasetKey, generateDataset } from './lib/data.mjs';
@@ -117,7 +117,7 @@ async function analyzeSetup() {
   if (!jpeg) return { skip: 'no JPEG under ../shared/data/grocery/val' };
   try {
     const catalog = new Uint8Array(await readFile(DEMO_CATALOG));
-    const analyze = { embedder: await resolveModelArg(await embedderFor(catalog), 'embedder'), detector: await resolveModelArg('yolox-nano', 'detector'), bucket: false };
+    const analyze = { embedder: await resolveModelArg(await embedderFor(catalog), 'embedder'), detector: await resolveModelArg(await defaultDetector(), 'detector'), bucket: false };
     await checkCatalog(catalog, analyze);
     return { analyze, catalog, jpeg, image: new Uint8Array(await readFile(jpeg)) };
   } catch (e) {

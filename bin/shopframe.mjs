@@ -21,9 +21,9 @@ const USAGE = `usage:
         [--adapt | --no-adapt] [--no-calibrate] [--cache DIR] [--embedder NAME|MANIFEST.json]
   shopframe catalog inspect INDEX.sfi [--json]
   shopframe search INDEX.sfi --vector FILE.json [-k 10] [--category PREFIX] [--min-score S] [--json]
-  shopframe analyze IMAGE... --catalog INDEX.sfi [-k 5] [--no-detector] [--threads N] [--embedder M] [--json]
-  shopframe analyze VIDEO --catalog INDEX.sfi [--fps 2] [--detect-every 1] [--frames] [--threads N] [--embedder M] [--json]
-  shopframe eval --catalog INDEX.sfi --labeled QUERIES.jsonl [--report OUT.html] [--no-detector] [--threads N] [--embedder M]
+  shopframe analyze IMAGE... --catalog INDEX.sfi [-k 5] [--no-detector | --detector M] [--threads N] [--embedder M] [--json]
+  shopframe analyze VIDEO --catalog INDEX.sfi [--fps 2] [--detect-every 1] [--frames] [--threads N] [--embedder M] [--detector M] [--json]
+  shopframe eval --catalog INDEX.sfi --labeled QUERIES.jsonl [--report OUT.html] [--no-detector | --detector M] [--threads N] [--embedder M]
   shopframe calibrate --catalog INDEX.sfi --labeled QUERIES.jsonl [-o OUT.sfi] [--max-false-rate 0.02] [--report OUT.html] [--embedder M]
         [--fps 2] [--category-min-in 20] [--category-min-out N (default max(20, 1/max-false-rate))]
 
@@ -39,6 +39,8 @@ and embeds the last run's boxes in between (N=2 saves about a third of the cost 
 
 analyze, eval and calibrate embed with the embedder the index was built with when models/
 has its manifest; for any other, pass the same manifest with --embedder NAME|MANIFEST.json.
+--detector NAME|MANIFEST.json picks the region proposer (default yolox-nano at 416x416;
+yolox-nano-320 is the same model at 320x320, derived on first use: 0.62x the detector time).
 
 calibrate reads lines {"image": PATH, "expected": ID|null, "category"?: PATH} and video
 segments {"video": PATH, "from": S, "to": S, "expected": ID|null, "category"?: PATH}

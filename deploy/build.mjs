@@ -234,6 +234,11 @@ export async function resolveModelArg(arg, role) {
   return { manifest: r.manifest, manifestText: r.manifestText ?? JSON.stringify(r.manifest), bytes: r.bytes, source: r.manifest.name, path: r.path, role };
 }
 
+/** The default region proposer (js/engine.mjs DEFAULT_MODELS), for --analyze. */
+export async function defaultDetector() {
+  return (await import('../js/engine.mjs')).DEFAULT_MODELS.detector;
+}
+
 /** The embedder to pair with a catalog: the one it was built with when its manifest is known, else (or without a catalog) the default. */
 export async function embedderFor(catalogBytes) {
   const [{ loadIndex }, { isKnownModel }, { DEFAULT_MODELS }] = await Promise.all([
@@ -271,7 +276,7 @@ async function main(argv) {
     args: argv,
     options: {
       catalog: { type: 'string' }, analyze: { type: 'boolean', default: false }, 'models-bucket': { type: 'boolean', default: false },
-      embedder: { type: 'string' }, detector: { type: 'string', default: 'yolox-nano' },
+      embedder: { type: 'string' }, detector: { type: 'string' },
       out: { type: 'string' }, address: { type: 'string', default: '127.0.0.1:8787' }, help: { type: 'boolean', short: 'h' },
     },
   });
@@ -284,7 +289,7 @@ async function main(argv) {
   const catalog = values.catalog ? new Uint8Array(await readFile(values.catalog)) : null;
   const analyze = values.analyze ? {
     embedder: await resolveModelArg(values.embedder ?? await embedderFor(catalog), 'embedder'),
-    detector: values.detector === 'none' ? null : await resolveModelArg(values.detector, 'detector'),
+    detector: values.detector === 'none' ? null : await resolveModelArg(values.detector ?? await defaultDetector(), 'detector'),
     bucket: values['models-bucket'],
   } : null;
   if (catalog) {

@@ -22,7 +22,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { REPO, checkCatalog, collectModules, embedderFor, resolveModelArg, workerdConfig, writeDist } from './build.mjs';
+import { REPO, checkCatalog, collectModules, defaultDetector, embedderFor, resolveModelArg, workerdConfig, writeDist } from './build.mjs';
 
 const DEMO_CATALOG = join(REPO, 'build', 'demo', 'web', 'catalog.sfi');
 const OUT = join(REPO, 'build', 'edge-dev');
@@ -55,7 +55,7 @@ const catalog = new Uint8Array(await readFile(catalogPath));
 let analyze = null;
 if (!values['no-analyze']) {
   try {
-    analyze = { embedder: await resolveModelArg(await embedderFor(catalog), 'embedder'), detector: await resolveModelArg('yolox-nano', 'detector'), bucket: false };
+    analyze = { embedder: await resolveModelArg(await embedderFor(catalog), 'embedder'), detector: await resolveModelArg(await defaultDetector(), 'detector'), bucket: false };
     await checkCatalog(catalog, analyze);
   } catch (e) {
     console.log(`note: /v1/analyze is off (${e.message})`);

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Derive a model from a verified upstream ONNX file, deterministically.
 
-    /usr/bin/python3 tools/derive_model.py {dequantize-int8,dequantize-int8-multiscale} SRC.onnx DST.onnx
+    /usr/bin/python3 tools/derive_model.py {dequantize-int8,dequantize-int8-multiscale,square-input-320} SRC.onnx DST.onnx
 
 Called by js/models.mjs when a manifest has "derived_from" and the derived file is in no model
 directory or cache; the caller verifies DST against the manifest's sha256. Needs Debian's
@@ -23,6 +23,9 @@ stages halve; picked by graph structure, see multiscale_taps). Why: a product's 
 texture live in those mid-level features more than in the ImageNet-class feature, and the
 catalog adaptation (LDA) weighs them from the catalog's own photos: R@1 0.814 -> 0.841 on the
 grocery val split at the same cost per image (docs/quality.md).
+
+square-input-320: the same graph for a 320x320 input (YOLOX-Nano's 416 -> 320: 0.59x the
+pixels and the convolution work; products in a shoppable frame are large). See square_input.
 """
 import sys
 
@@ -133,9 +136,26 @@ def pool(nodes, taps, out):
     return out
 
 
+def square_input(model, size):
+    """The same graph for a size x size NCHW image input: fully convolutional detectors (YOLOX
+    reshapes its heads with -1) run at any multiple of their largest stride. The exporter's
+    recorded intermediate shapes are dropped (they pin the old size) and the outputs' shapes
+    are left for the runtime to infer."""
+    dims = model.graph.input[0].type.tensor_type.shape.dim
+    if len(dims) != 4:
+        raise SystemExit(f'square-input: the first input has {len(dims)} dimensions, expected NCHW (4)')
+    dims[2].dim_value = size
+    dims[3].dim_value = size
+    del model.graph.value_info[:]
+    for out in model.graph.output:
+        out.type.tensor_type.ClearField('shape')
+    return model
+
+
 RECIPES = {
     'dequantize-int8': dequantize_int8,
     'dequantize-int8-multiscale': lambda model: dequantize_int8(model, multiscale=True),
+    'square-input-320': lambda model: square_input(model, 320),
 }
 
 

@@ -33,6 +33,7 @@ async function openEngine(values, openIndex, UsageError) {
   try {
     const models = {};
     if (values['no-detector']) models.detector = null;
+    else if (values.detector) models.detector = values.detector;  // NAME or MANIFEST.json
     if (values.embedder) models.embedder = values.embedder;  // else the index's own, when known
     return await createEngine({ index, models, k: Number(values.k ?? 5), numThreads });
   } catch (e) {
@@ -92,6 +93,7 @@ export async function analyzeCommand(argv, { parse, openIndex, UsageError }) {
     k: { type: 'string', short: 'k', default: '5' },
     json: { type: 'boolean', default: false },
     'no-detector': { type: 'boolean', default: false },
+    detector: { type: 'string' },
     embedder: { type: 'string' },
     fps: { type: 'string', default: '2' },
     frames: { type: 'boolean', default: false },
@@ -209,6 +211,7 @@ function evalOptions() {
     labeled: { type: 'string' },
     report: { type: 'string' },
     'no-detector': { type: 'boolean', default: false },
+    detector: { type: 'string' },
     embedder: { type: 'string' },
     'max-false-rate': { type: 'string', default: '0.02' },
     threads: { type: 'string', default: '1' },

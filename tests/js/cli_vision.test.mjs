@@ -79,6 +79,18 @@ test('analyze --json: one line per image, the right product ranked first', () =>
   assert.match(text.out, /Granny-Smith/);
 });
 
+test('analyze --detector: another region proposer by name (derived on first use); an unknown one is a clear error', () => {
+  const banana = photo('val', PRODUCTS[1][1], 1);
+  const r = run('analyze', banana, '--catalog', index, '--detector', 'yolox-nano-320', '--json');
+  assert.equal(r.code, 0, r.err);
+  const l = JSON.parse(r.out);
+  assert.ok(l.regions.some((g) => g.label === 'banana'), JSON.stringify(l.regions.map((g) => g.label)));
+  assert.equal(l.top[0].id, 'Banana');
+  const bad = run('analyze', banana, '--catalog', index, '--detector', 'no-such-detector', '--json');
+  assert.equal(bad.code, 1);
+  assert.match(bad.err, /no-such-detector/);
+});
+
 test('analyze reports a corrupt image and goes on with the next', () => {
   const bad = join(dir, 'bad.jpg');
   writeFileSync(bad, Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]));

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 
 import * as ort from 'onnxruntime-web';
 
+import { createVision } from '../../js/vision.mjs';
 import { MAX_MODEL_BYTES, cacheDir, checkManifest, modelDirs, resolveModel, sha256 } from '../../js/models.mjs';
 import { solidImage, tinyEmbedder, tinyEmbedderReference, writeManifest } from './lib/tiny_onnx.mjs';
 
@@ -288,6 +289,41 @@ test('derived model: made once from the verified source, checked by sha256, then
     for (let i = 0; i < 1280; i++) assert.ok(Math.abs(m[i] - b[i] / nf) < 1e-5, `component ${i}: ${m[i]} vs ${b[i] / nf}`);
   });
 });
+
+test('derived detector yolox-nano-320: yolox-nano\'s proposals on a grocery photo, at 320x320', { skip: needsShared }, async () => {
+  await withTemp(async ({ root, cache }) => {
+    const dirs = modelDirs({});
+    const small = await resolveModel('yolox-nano-320', { dirs, cache, fetch: noFetch });
+    assert.equal(small.source, 'derived');
+    assert.equal(sha256(small.bytes), small.manifest.sha256);
+    const full = await resolveModel('yolox-nano', { dirs, fetch: noFetch });
+    const { manifest } = await writeManifest(root, { bytes: MODEL, size: 8, embeddingDim: 4 });
+    const embedder = { manifest, bytes: MODEL };
+    const photo = await readFile(fileURLToPath(new URL('../../../shared/data/grocery/val/Fruit/Banana/Banana_001.jpg', import.meta.url)));
+    const proposals = async (model) => {
+      const vision = await createVision({ embedder, detector: { manifest: model.manifestText, bytes: model.bytes } });
+      try {
+        vision.decode(photo, 'Banana_001.jpg');
+        return (await vision.detect({ maxRegions: 6 })).filter((r) => r.kind !== 'full_frame' && r.kind !== 'centre_crop');
+      } finally {
+        await vision.close();
+      }
+    };
+    const [a, b] = [await proposals(full), await proposals(small)];
+    assert.ok(a.length >= 1 && b.length >= 1, `416: ${a.length}, 320: ${b.length} proposals`);
+    // Several bananas: the two sizes rank them differently, but the 416 graph's best box is
+    // found at 320 too, with the same class (decoded on the 320 grid: 2100 anchor points).
+    const match = b.find((r) => boxIou(a[0].box, r.box) > 0.7);
+    assert.ok(match, `416's best ${a[0].box} not among 320's ${b.map((r) => r.box.map(Math.round)).join(' | ')}`);
+    assert.equal(match.classId, a[0].classId);
+  });
+});
+
+function boxIou(p, q) {
+  const w = Math.max(0, Math.min(p[2], q[2]) - Math.max(p[0], q[0])), h = Math.max(0, Math.min(p[3], q[3]) - Math.max(p[1], q[1]));
+  const area = (r) => (r[2] - r[0]) * (r[3] - r[1]);
+  return (w * h) / (area(p) + area(q) - w * h);
+}
 
 test('derived model: a result with another sha256 is refused and not cached; a missing tool is named', { skip: needsShared }, async () => {
   await withTemp(async ({ root, cache }) => {
