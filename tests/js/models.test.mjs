@@ -299,7 +299,8 @@ test('derived detector yolox-nano-320: yolox-nano\'s proposals on a grocery phot
     const full = await resolveModel('yolox-nano', { dirs, fetch: noFetch });
     const { manifest } = await writeManifest(root, { bytes: MODEL, size: 8, embeddingDim: 4 });
     const embedder = { manifest, bytes: MODEL };
-    const photo = await readFile(fileURLToPath(new URL('../../../shared/data/grocery/val/Fruit/Banana/Banana_001.jpg', import.meta.url)));
+    const grocery = process.env.SHOPFRAME_GROCERY ?? fileURLToPath(new URL('../../../shared/data/grocery', import.meta.url));
+    const photo = await readFile(join(grocery, 'val', 'Fruit', 'Banana', 'Banana_001.jpg'));
     const proposals = async (model) => {
       const vision = await createVision({ embedder, detector: { manifest: model.manifestText, bytes: model.bytes } });
       try {
