@@ -35,7 +35,7 @@ adaptation when a held-out check says it helps (--adapt forces it, --no-adapt di
 and calibrates suggestion thresholds for <= 2% false suggestions (--no-calibrate skips it).
 
 analyze VIDEO --detect-every N runs the detector on every N-th sample and at scene cuts only,
-and embeds the last run's boxes in between (N=2 saves about a third of the cost per sample).
+and embeds the last run's boxes in between (N=2: 0.84x the time per sample on the test videos, docs/video.md).
 
 analyze, eval and calibrate embed with the embedder the index was built with when models/
 has its manifest; for any other, pass the same manifest with --embedder NAME|MANIFEST.json.
