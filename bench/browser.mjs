@@ -3,7 +3,8 @@
 // Debian chromium (playwright-core), with the node pipeline on the same video as the baseline,
 // in one script. Baseline: node (onnxruntime-web's wasm backend in node, same engine, frames
 // from ffmpeg at 2 fps).
-//   node bench/browser.mjs [--json] [--video build/demo/web/sample.webm]   (--video: the node side; the page plays the demo's sample)
+//   node bench/browser.mjs [--json] [--threads N] [--video build/demo/web/sample.webm]
+//   (--video: the node side; the page plays the demo's sample; --threads: ORT threads, both sides)
 // Needs tools/demo.mjs --no-serve (demo files) and tools/build.sh (build/web). The browser side
 // plays the demo's sample video once at normal speed with sampleFps 30 and cpuBudget 1, so the
 // worker analyses frames back to back: its frame rate is the ceiling on this machine.
@@ -20,7 +21,7 @@ import { readVideoFrames } from '../js/node/video_frames.mjs';
 import { createDemoServer, repoMounts } from '../web/server.mjs';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
-const { values } = parseArgs({ options: { json: { type: 'boolean', default: false }, video: { type: 'string', default: join(REPO, 'build/demo/web/sample.webm') } } });
+const { values } = parseArgs({ options: { json: { type: 'boolean', default: false }, threads: { type: 'string', default: '1' }, video: { type: 'string', default: join(REPO, 'build/demo/web/sample.webm') } } });
 const index = join(REPO, 'build/demo/web/catalog.sfi');
 for (const f of [values.video, index, join(REPO, 'build/web/worker.mjs')]) {
   if (!existsSync(f)) { console.error(`bench/browser: missing ${f} (run node tools/demo.mjs --no-serve)`); process.exit(2); }
@@ -32,7 +33,7 @@ async function browserRun() {
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: ['--autoplay-policy=no-user-gesture-required'] });
   try {
     const page = await browser.newPage();
-    await page.goto(`http://127.0.0.1:${server.address().port}/?sampleFps=30&cpuBudget=1`);
+    await page.goto(`http://127.0.0.1:${server.address().port}/?sampleFps=30&cpuBudget=1&threads=${values.threads}`);
     await page.waitForFunction(() => window.shopframeDemo?.ready || window.shopframeDemo?.error, null, { timeout: 180_000 });
     const version = browser.version();
     const stats = await page.evaluate(async () => {
@@ -40,7 +41,7 @@ async function browserRun() {
       await v.play();
       await new Promise((resolve) => v.addEventListener('ended', resolve, { once: true }));
       await new Promise((resolve) => setTimeout(resolve, 1500));
-      return window.shopframeDemo.session.stats;
+      return { ...window.shopframeDemo.session.stats, threads: window.shopframeDemo.session.info.threads };
     });
     return { version, ...stats };
   } finally {
@@ -51,7 +52,7 @@ async function browserRun() {
 }
 
 async function nodeRun() {
-  const engine = await createEngine({ index: new Uint8Array(await readFile(index)) });
+  const engine = await createEngine({ index: new Uint8Array(await readFile(index)), numThreads: Number(values.threads) });
   const sums = {};
   let frames = 0;
   const t0 = performance.now();
@@ -75,15 +76,16 @@ const rows = STAGES.map((s) => {
   return { stage: s, browser_ms: b ?? null, node_ms: n ?? null, ratio: b !== undefined && n ? b / n : null };
 });
 const result = {
-  browser: { chromium: browserStats.version, frames: browserStats.frames, fps: browserStats.fps, grab: browserStats.grab, skippedBusy: browserStats.skippedBusy },
+  threads: Number(values.threads),
+  browser: { chromium: browserStats.version, threads: browserStats.threads, frames: browserStats.frames, fps: browserStats.fps, grab: browserStats.grab, skippedBusy: browserStats.skippedBusy },
   node: { frames: nodeStats.frames, fps_including_ffmpeg: nodeStats.fps },
   stages: rows,
 };
 if (values.json) {
   console.log(JSON.stringify(result));
 } else {
-  console.log(`chromium ${browserStats.version}: ${browserStats.frames} frames analysed back to back, ${browserStats.fps?.toFixed(2)} frames/s sustained (frame grab: ${browserStats.grab})`);
-  console.log(`node baseline: ${nodeStats.frames} frames (ffmpeg, 2 fps), ${nodeStats.fps.toFixed(2)} frames/s including decoding`);
+  console.log(`chromium ${browserStats.version}, ${browserStats.threads} ORT thread(s): ${browserStats.frames} frames analysed back to back, ${browserStats.fps?.toFixed(2)} frames/s sustained (frame grab: ${browserStats.grab})`);
+  console.log(`node baseline (${values.threads} ORT thread(s)): ${nodeStats.frames} frames (ffmpeg, 2 fps), ${nodeStats.fps.toFixed(2)} frames/s including decoding`);
   console.log('stage         browser ms   node ms   browser/node');
   for (const r of rows) {
     const f = (v, d = 1) => (v === null ? '-' : v.toFixed(d));

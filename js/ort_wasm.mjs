@@ -7,6 +7,12 @@
 // bundled into onnxruntime-web instead of importing one by URL); while `fn` runs (the engine
 // is created), WebAssembly.instantiate swaps that marker for the module. Nothing else is
 // touched, and the original function is restored before this returns.
+//
+// Threads (createVision's numThreads > 1, cross-origin isolated pages only): ORT's main thread
+// posts the same module to its pthread workers, so they never compile wasm either. The bundled
+// loader starts those workers from its own script URL (in a bundle, the bundle itself), so a
+// bundle that is also a Web Worker must leave workers named 'em-pthread*' to ORT
+// (js/web/worker.mjs does).
 import * as ort from 'onnxruntime-web';
 
 export async function withPrecompiledOrtWasm(ortWasm, fn) {
@@ -19,8 +25,7 @@ export async function withPrecompiledOrtWasm(ortWasm, fn) {
     return original.apply(WebAssembly, arguments);
   };
   ort.env.wasm.wasmBinary = marker;
-  ort.env.wasm.numThreads = 1;  // no SharedArrayBuffer threads: one predictable worker thread
-  ort.env.wasm.proxy = false;
+  ort.env.wasm.proxy = false;  // threads, if any, come from fn's createVision({ numThreads })
   try {
     return await fn();
   } finally {

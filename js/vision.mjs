@@ -13,8 +13,8 @@ let ortConfigured = false;
 function configureOrt(options) {
   if (ortConfigured) return;
   ortConfigured = true;
-  // One thread: predictable latency, no SharedArrayBuffer/COOP requirements, and on two
-  // cores extra threads measured no gain (see ../shared/notes/toolchain.md).
+  // One thread unless asked: predictable latency and no SharedArrayBuffer (cross-origin
+  // isolation) requirement. ORT reads this once per JS realm, when its wasm starts.
   ort.env.wasm.numThreads = options.numThreads ?? 1;
   if (options.ortWasmPaths) ort.env.wasm.wasmPaths = options.ortWasmPaths;
 }

@@ -20,7 +20,11 @@ export interface AttachOptions {
   models: { embedder: ModelRef | ModelRef[]; detector?: ModelRef | null };
   /** Samples per second of video at most (default 2). */
   sampleFps?: number;
-  /** Fraction of one core the worker may keep busy (default 0.5): the sampling interval stretches to stay within it. */
+  /**
+   * Fraction of the time the worker may be busy analysing (default 0.5): the sampling interval
+   * stretches to stay within it. With one thread that is a fraction of one core; with `threads`
+   * n, up to n times that in CPU.
+   */
   cpuBudget?: number;
   /** Frames larger than this on their long side are scaled down before analysis (default 640). */
   maxSide?: number;
@@ -33,6 +37,12 @@ export interface AttachOptions {
    * cost 0.84x of 1 per sample with the same timeline quality (docs/video.md).
    */
   detectEvery?: number;
+  /**
+   * ONNX Runtime threads in the worker (default 1; 1..16). More than one needs a cross-origin
+   * isolated page (COOP/COEP headers); elsewhere the worker runs one thread. `info.threads`
+   * says what it got. See docs/web.md for what 2 threads measured on 2 cores.
+   */
+  threads?: number;
   /** Tracker overrides (see js/video.mjs trackOptionsFrom). */
   track?: Record<string, number>;
   /** Called for every new or updated suggestion (also a 'suggestion' event on the session). */
@@ -82,7 +92,7 @@ export declare class ShopframeSession extends EventTarget {
   /** Sampling interval in use (s). */
   readonly interval: number;
   /** What the worker loaded. */
-  info: { vectors: number; calibrated: boolean; simd: string; embedder: string; detector: string | null };
+  info: { vectors: number; calibrated: boolean; simd: string; embedder: string; detector: string | null; threads: number };
   /** Events: 'suggestion' (detail: Suggestion), 'frame' (detail: FrameInfo), 'error' (detail: ShopframeWebError). */
   detach(): Promise<void>;
 }

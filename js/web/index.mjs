@@ -19,7 +19,7 @@
 // Suggestions are also dispatched on the video as 'shopframe-suggestion' events, which
 // <shopframe-suggestions for="..."> (js/web/element.mjs) displays.
 
-const DEFAULTS = { sampleFps: 2, cpuBudget: 0.5, maxSide: 640, k: 10, maxRegions: 4, detectEvery: 2 };
+const DEFAULTS = { sampleFps: 2, cpuBudget: 0.5, maxSide: 640, k: 10, maxRegions: 4, detectEvery: 2, threads: 1 };
 
 // Compiled wasm modules by URL: compiled once per page, cloned into every session's worker.
 const compiled = new Map();
@@ -259,7 +259,7 @@ export async function attachShoppable(video, options = {}) {
     throw new ShopframeWebError('invalid_argument', 'attachShoppable: options.models.embedder is required (a model, or a list to choose from by the index)');
   }
   const opts = { ...DEFAULTS, ...options };
-  for (const [k, lo, hi] of [['sampleFps', 0.05, 30], ['cpuBudget', 0.05, 1], ['maxSide', 64, 4096]]) {
+  for (const [k, lo, hi] of [['sampleFps', 0.05, 30], ['cpuBudget', 0.05, 1], ['maxSide', 64, 4096], ['threads', 1, 16]]) {
     if (!(Number(opts[k]) >= lo && Number(opts[k]) <= hi)) throw new ShopframeWebError('invalid_argument', `attachShoppable: ${k} must be in ${lo}..${hi}, got ${opts[k]}`);
   }
   const base = (u) => (u === undefined ? undefined : new URL(u, document.baseURI).href);
@@ -289,6 +289,8 @@ export async function attachShoppable(video, options = {}) {
     // worker uses the compiled modules, the URLs only name them in errors.
     wasmUrl, ortWasmPaths: { wasm: ortWasmUrl },
     k: opts.k, maxRegions: opts.maxRegions, detectEvery: opts.detectEvery, track: opts.track, maxSide: opts.maxSide,
+    // ORT's threads need SharedArrayBuffer, which only cross-origin isolated pages have.
+    threads: globalThis.crossOriginIsolated ? Math.floor(opts.threads) : 1,
     edge: opts.edge?.url ? { url: base(opts.edge.url), k: opts.edge.k } : null,
   };
   try {

@@ -2,11 +2,13 @@
 // the page's main thread only grabs frames. One frame is analysed at a time; the page sends
 // the next one only after the previous answer (back-pressure lives in js/web/index.mjs).
 //
-// Messages in:  { type: 'init', index, models, wasmUrl, ortWasmPaths, k, track, maxSide }
+// Messages in:  { type: 'init', index, models, wasmUrl, ortWasmPaths, k, track, maxSide, threads }
 //               { type: 'frame', seq, t, frame: VideoFrame | ImageBitmap | null, rgba, width, height }
 //               { type: 'seek' } | { type: 'close' }
 // Messages out: { type: 'ready', info } | { type: 'analysed', seq, t, events, regions, timings_ms, grab }
 //               { type: 'skipped', seq, reason } | { type: 'error', seq?, error: { code, message } } | { type: 'closed' }
+import * as ort from 'onnxruntime-web';
+
 import { createEngine } from '../engine.mjs';
 import { createLiveAnalyzer } from '../live.mjs';
 import { withPrecompiledOrtWasm } from '../ort_wasm.mjs';
@@ -67,7 +69,7 @@ async function init(msg) {
   try {
     const embedder = await loadModel('embedder', await chooseEmbedder(msg.models?.embedder, index));
     const create = () => createEngine({
-      ...coreOptions, index, ortWasmPaths: msg.ortModule ? undefined : msg.ortWasmPaths, numThreads: 1,
+      ...coreOptions, index, ortWasmPaths: msg.ortModule ? undefined : msg.ortWasmPaths, numThreads: msg.threads ?? 1,
       models: { embedder, detector }, maxRegions: msg.maxRegions,
     });
     engine = msg.ortModule ? await withPrecompiledOrtWasm(msg.ortModule, create) : await create();
@@ -79,6 +81,7 @@ async function init(msg) {
   return {
     vectors: engine.index.size, calibrated: engine.calibrated, simd: await simdName(coreOptions),
     embedder: engine.vision.embedderInfo.name, detector: engine.vision.detectorInfo?.name ?? null,
+    threads: ort.env.wasm.numThreads,  // what ORT runs with (1 when the page is not cross-origin isolated)
   };
 }
 
@@ -175,7 +178,9 @@ async function close() {
 }
 
 let queue = Promise.resolve();  // messages are handled one at a time, in order
-self.onmessage = ({ data: msg }) => {
+// With threads, ONNX Runtime starts its pthread workers from this same bundle (js/ort_wasm.mjs),
+// named 'em-pthread'; those answer ORT's messages, not the SDK's.
+if (!self.name?.startsWith('em-pthread')) self.onmessage = ({ data: msg }) => {
   queue = queue.then(async () => {
     try {
       if (msg.type === 'init') self.postMessage({ type: 'ready', info: await init(msg) });

@@ -83,6 +83,8 @@ test('demo: the sample video gets the right suggestions in their time windows, n
   const { page, problems } = await openPage('/');
   await page.waitForFunction(() => window.shopframeDemo?.ready || window.shopframeDemo?.error, null, { timeout: 180_000 });
   assert.equal(await page.evaluate(() => window.shopframeDemo.error), null);
+  // The demo is served cross-origin isolated (COOP/COEP), so its worker gets 2 ORT threads.
+  assert.equal(await page.evaluate(() => window.shopframeDemo.session.info.threads), 2);
   // Half speed: a 2-core machine then samples about 2 frames per second of video, as the
   // node pipeline does (a sample costs ~0.3-0.5 s; the SDK keeps within its CPU budget).
   const started = Date.now();
@@ -290,7 +292,7 @@ test('demo: a user\'s own video and index replace the sample; a bad index or vid
 });
 
 test('sampling adapts: with cpuBudget 0.25 the worker stays within a quarter of one core', async () => {
-  const { page, problems } = await openPage('/?sampleFps=30&cpuBudget=0.25');
+  const { page, problems } = await openPage('/?sampleFps=30&cpuBudget=0.25&threads=1');
   await page.waitForFunction(() => window.shopframeDemo?.ready, null, { timeout: 180_000 });
   // Steady state: the first frame (ORT's warm-up, several times slower) is left out.
   const r = await page.evaluate(async () => {
@@ -421,7 +423,9 @@ test('100 attach/detach cycles leave no workers behind and no memory growth', as
     for (let i = 0; i < count; ++i) {
       const session = await attachShoppable(video, {
         index: '/tiny/tiny.sfi', models: { embedder: { manifest: '/tiny/tiny-emb.json', url: '/tiny/tiny-emb.onnx' } }, sampleFps: 10,
+        threads: 1 + (i % 2),  // every other session also starts (and must stop) an ORT thread worker
       });
+      if (session.info.threads !== 1 + (i % 2)) throw new Error(`session ${i}: ${session.info.threads} ORT threads`);
       await new Promise((resolve) => {
         session.addEventListener('frame', () => { frames += 1; resolve(); }, { once: true });
         setTimeout(resolve, 2000);
