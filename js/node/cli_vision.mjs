@@ -1,4 +1,5 @@
 // `shopframe analyze` and `shopframe eval`: one engine, many images.
+import { availableParallelism } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 
@@ -20,10 +21,17 @@ async function readImage(path) {
   }
 }
 
-// --threads: ONNX Runtime Web's wasm threads for the models (1 = one predictable thread).
-function threadsOf(values, UsageError) {
-  const n = Number(values.threads ?? 1);
-  if (!Number.isInteger(n) || n < 1 || n > 64) throw new UsageError(`--threads must be an integer in 1..64, got ${values.threads}`);
+// --threads: ONNX Runtime Web's wasm threads for the models. Default: the machine's cores, at
+// most 4 (ORT's own cap). Results do not depend on it (tests/js/cli_vision.test.mjs); on 2
+// cores 2 threads took 0.66x the wall time of 1 for a video (docs/benchmarks.md).
+export function defaultThreads() {
+  return Math.max(1, Math.min(4, availableParallelism()));
+}
+
+export function threadsOf(values, UsageError) {
+  if (values.threads === undefined || values.threads === 'auto') return defaultThreads();
+  const n = Number(values.threads);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new UsageError(`--threads must be 'auto' or an integer in 1..64, got ${values.threads}`);
   return n;
 }
 
@@ -97,7 +105,7 @@ export async function analyzeCommand(argv, { parse, openIndex, UsageError }) {
     embedder: { type: 'string' },
     fps: { type: 'string', default: '2' },
     frames: { type: 'boolean', default: false },
-    threads: { type: 'string', default: '1' },
+    threads: { type: 'string' },
     'detect-every': { type: 'string', default: '1' },
   });
   const fps = Number(values.fps);
@@ -214,7 +222,7 @@ function evalOptions() {
     detector: { type: 'string' },
     embedder: { type: 'string' },
     'max-false-rate': { type: 'string', default: '0.02' },
-    threads: { type: 'string', default: '1' },
+    threads: { type: 'string' },
   };
 }
 

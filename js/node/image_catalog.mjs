@@ -124,7 +124,7 @@ async function calibrateOnHoldout({ vectors, dim, items, labels, images, adapt, 
 
 /**
  * @param {{ catalogPath: string, text?: string, quantizer?: string, skipBad?: boolean, adapt?: boolean|'auto',
- *           calibrate?: boolean, maxFalseRate?: number, cacheDir?: string, embedder?: string,
+ *           calibrate?: boolean, maxFalseRate?: number, cacheDir?: string, embedder?: string, numThreads?: number,
  *           onProgress?: (p: {stage, done, total}) => void,
  *           onWarning?: (message: string) => void }} options  onWarning: e.g. a damaged embedding
  *           cache (default: a line on stderr)
@@ -135,7 +135,9 @@ export async function buildImageCatalog(options) {
   const { products, skipped } = await parseCatalog(text, { source, skipBad: options.skipBad });
   if (!products.length) throw new ShopframeError('invalid_argument', `${source}: no products`);
   const model = await resolveModel(options.embedder ?? DEFAULT_MODELS.embedder);
-  const vision = await createVision({ embedder: { manifest: model.manifestText, bytes: model.bytes, source: model.path }, detector: null });
+  const vision = await createVision({
+    embedder: { manifest: model.manifestText, bytes: model.bytes, source: model.path }, detector: null, numThreads: options.numThreads,
+  });
   const dim = vision.embeddingDim;
   const cache = await EmbeddingCache.open(options.cacheDir, model.manifest.sha256, dim);
   if (cache.problem) {

@@ -106,9 +106,11 @@ test('usage errors exit 2; missing and corrupt files exit 1 with the path', () =
   assert.equal(run('catalog', 'build', catalog).code, 2);
   assert.equal(run('catalog', 'build', catalog, '-o', join(dir, 'x.sfi'), '--quantizer', 'pq7').code, 1);
   for (const bad of ['0', '1.5', 'two']) {
-    const r = run('analyze', 'a.jpg', '--catalog', join(dir, 'keep.sfi'), '--threads', bad);
-    assert.equal(r.code, 2);
-    assert.match(r.err, /--threads must be an integer in 1\.\.64/);
+    for (const r of [run('analyze', 'a.jpg', '--catalog', join(dir, 'keep.sfi'), '--threads', bad),
+      run('catalog', 'build', catalog, '-o', join(dir, 'x.sfi'), '--threads', bad)]) {
+      assert.equal(r.code, 2);
+      assert.match(r.err, /--threads must be 'auto' or an integer in 1\.\.64/);
+    }
   }
   const missing = run('catalog', 'inspect', join(dir, 'nope.sfi'));
   assert.equal(missing.code, 1);

@@ -39,7 +39,7 @@ writeFileSync(catalog, PRODUCTS.map(([id, path]) => JSON.stringify({
 const index = join(dir, 'shop.sfi');
 
 test('catalog build embeds images, caches embeddings, records the embedder', () => {
-  const r = run('catalog', 'build', catalog, '-o', index, '--quantizer', 'flat', '--json');
+  const r = run('catalog', 'build', catalog, '-o', index, '--quantizer', 'flat', '--json', '--threads', '1');
   assert.equal(r.code, 0, r.err);
   const s = JSON.parse(r.out);
   assert.equal(s.products, 4);
@@ -53,6 +53,28 @@ test('catalog build embeds images, caches embeddings, records the embedder', () 
   const info = JSON.parse(run('catalog', 'inspect', index, '--json').out);
   assert.ok(info.sections.some((x) => x.kind === 'CONF'));
   assert.deepEqual(readdirSync(dir).filter((f) => f.includes('.tmp')), []);
+});
+
+test('ONNX Runtime threads change nothing but the time: catalog build and analyze with 1 and 2 threads', () => {
+  // A second cache, so the 2-thread build embeds every image again instead of reading them.
+  const env2 = { ...env, SHOPFRAME_CACHE: join(dir, 'cache-threads') };
+  const index2 = join(dir, 'shop-2threads.sfi');
+  const built = spawnSync(process.execPath, [BIN, 'catalog', 'build', catalog, '-o', index2, '--quantizer', 'flat', '--json', '--threads', '2'],
+    { encoding: 'utf8', env: env2 });
+  assert.equal(built.status, 0, built.stderr);
+  assert.equal(JSON.parse(built.stdout).images_embedded, 16);
+  // Every section the same (the header differs only in its build time).
+  const sections = (file) => JSON.parse(run('catalog', 'inspect', file, '--json').out).sections.map(({ kind, bytes, crc32 }) => ({ kind, bytes, crc32 }));
+  assert.deepEqual(sections(index2), sections(index));
+  const images = PRODUCTS.map(([, path]) => photo('val', path, 2));
+  const answers = (threads) => {
+    const r = run('analyze', ...images, '--catalog', index, '--json', '--threads', threads);
+    assert.equal(r.code, 0, r.err);
+    return r.out.trim().split('\n').map((l) => ({ ...JSON.parse(l), timings_ms: undefined }));
+  };
+  const one = answers('1');
+  assert.equal(one.length, 4);
+  assert.deepEqual(answers('2'), one);
 });
 
 test('analyze --json: one line per image, the right product ranked first', () => {
