@@ -24,7 +24,7 @@ async function readImage(path) {
 // --threads: ONNX Runtime Web's wasm threads for the models. Default: the machine's cores, at
 // most 4 (ORT's own cap). Results do not depend on it (tests/js/cli_vision.test.mjs); on 2
 // cores 2 threads took 0.66x the wall time of 1 for a video (docs/benchmarks.md).
-export function defaultThreads() {
+function defaultThreads() {
   return Math.max(1, Math.min(4, availableParallelism()));
 }
 
