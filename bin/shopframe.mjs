@@ -42,6 +42,8 @@ and embeds the last run's boxes in between (N=2: 0.84x the time per sample on th
 
 analyze, eval and calibrate embed with the embedder the index was built with when models/
 has its manifest; for any other, pass the same manifest with --embedder NAME|MANIFEST.json.
+catalog build --embedder mobilenetv2-f32-multiscale-288 embeds at 288x288 instead of 224x224
+(derived on first use): grocery R@1 0.865 vs 0.841 at 1.4-1.6x the embedder time (docs/quality.md).
 --detector NAME|MANIFEST.json picks the region proposer (default yolox-nano at 416x416;
 yolox-nano-320 is the same model at 320x320, derived on first use: 0.62x the detector time).
 

@@ -2,16 +2,27 @@
 # Quality on the Grocery Store Dataset's val split (docs/quality.md): closed set with and
 # without catalog adaptation, and the open set (10 products dropped from the catalog).
 # Outputs in build/grocery/: *.sfi indexes, eval-*.json metrics, eval-*.html reports.
+#
+#   tools/quality.sh                      # the default embedder
+#   tools/quality.sh --embedder NAME      # another models/NAME.json, outputs in build/grocery-NAME/
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+g=build/grocery embedder=()
+case "${1:-}" in
+  '') ;;
+  --embedder)
+    [[ -n "${2:-}" && -f "models/$2.json" ]] || { echo "usage: tools/quality.sh [--embedder NAME] (NAME: a manifest in models/)" >&2; exit 2; }
+    g=build/grocery-$2 embedder=(--embedder "$2") ;;
+  *) echo "usage: tools/quality.sh [--embedder NAME] (NAME: a manifest in models/)" >&2; exit 2 ;;
+esac
 tools/setup.sh >/dev/null
-g=build/grocery
 node tools/grocery.mjs --out "$g"
 sf() { node bin/shopframe.mjs "$@"; }
-sf catalog build $g/catalog.jsonl -o $g/adapted.sfi --adapt --json > $g/build-adapted.json
-sf catalog build $g/catalog.jsonl -o $g/raw.sfi --no-adapt --json > $g/build-raw.json
-sf catalog build $g/catalog-open.jsonl -o $g/open.sfi --json > $g/build-open.json
+# analyze, eval and calibrate follow the embedder the index names, so only builds need it.
+sf catalog build $g/catalog.jsonl -o $g/adapted.sfi --adapt "${embedder[@]}" --json > $g/build-adapted.json
+sf catalog build $g/catalog.jsonl -o $g/raw.sfi --no-adapt "${embedder[@]}" --json > $g/build-raw.json
+sf catalog build $g/catalog-open.jsonl -o $g/open.sfi "${embedder[@]}" --json > $g/build-open.json
 for run in "adapted queries" "raw queries" "open queries-open"; do
   set -- $run
   sf eval --catalog $g/$1.sfi --labeled $g/$2.jsonl --report $g/eval-$1.html > $g/eval-$1.json

@@ -113,6 +113,22 @@ test('analyze --detector: another region proposer by name (derived on first use)
   assert.match(bad.err, /no-such-detector/);
 });
 
+test('an index built with the 288x288 embedder is analysed at 288x288 without being told; the 224 one is refused', () => {
+  const index288 = join(dir, 'shop-288.sfi');
+  const b = run('catalog', 'build', catalog, '-o', index288, '--quantizer', 'flat', '--embedder', 'mobilenetv2-f32-multiscale-288', '--json');
+  assert.equal(b.code, 0, b.err);
+  assert.equal(JSON.parse(b.out).images_embedded, 16);  // another model: nothing from the 224 cache
+  const images = PRODUCTS.map(([, path]) => photo('val', path, 1));
+  const r = run('analyze', ...images, '--catalog', index288, '--json');
+  assert.equal(r.code, 0, r.err);
+  const lines = r.out.trim().split('\n').map((l) => JSON.parse(l));
+  const right = lines.filter((l, i) => l.top[0].id === PRODUCTS[i][0]).length;
+  assert.ok(right >= 3, `${right} of 4 ranked first`);
+  const wrong = run('analyze', images[0], '--catalog', index288, '--embedder', 'mobilenetv2-f32-multiscale', '--json');
+  assert.equal(wrong.code, 1);
+  assert.match(wrong.err, /index was built with embedder mobilenetv2-f32-multiscale-288 .*the engine has mobilenetv2-f32-multiscale \(/);
+});
+
 test('analyze reports a corrupt image and goes on with the next', () => {
   const bad = join(dir, 'bad.jpg');
   writeFileSync(bad, Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]));

@@ -290,6 +290,48 @@ test('derived model: made once from the verified source, checked by sha256, then
   });
 });
 
+test('derived embedder mobilenetv2-f32-multiscale-288: derived from a derived model, the same features at 288x288', { skip: needsShared }, async () => {
+  await withTemp(async ({ cache }) => {
+    const dirs = modelDirs({});
+    const big = await resolveModel('mobilenetv2-f32-multiscale-288', { dirs, cache, fetch: noFetch });
+    assert.equal(big.source, 'derived');
+    assert.equal(sha256(big.bytes), big.manifest.sha256);
+    const ms = await resolveModel('mobilenetv2-f32-multiscale', { dirs, cache, fetch: noFetch });
+    assert.equal(ms.source, 'cache', 'the chain left its intermediate model in the cache');
+    assert.deepEqual((await listFiles(cache)).sort(),
+      [`${big.manifest.sha256}-${big.manifest.file}`, `${ms.manifest.sha256}-${ms.manifest.file}`].sort());
+
+    // One smooth scene rendered at both sizes: same weights, so nearly the same features.
+    const render = (size) => {
+      const px = new Float32Array(3 * size * size);
+      for (let c = 0; c < 3; c++) {
+        for (let y = 0; y < size; y++) {
+          for (let x = 0; x < size; x++) {
+            const u = x / size, v = y / size;
+            px[(c * size + y) * size + x] = Math.sin(9 * u + 4 * v + 2 * c) + Math.cos(13 * v * (c + 1) - 5 * u);
+          }
+        }
+      }
+      return px;
+    };
+    const feat = async (model) => {
+      const size = model.manifest.input.width;
+      const s = await ort.InferenceSession.create(model.bytes);
+      const out = await s.run({ input: new ort.Tensor('float32', render(size), [1, 3, size, size]) }, ['feat']);
+      await s.release();
+      return out.feat.data;
+    };
+    const [a, b] = [await feat(ms), await feat(big)];
+    assert.equal(big.manifest.input.width, 288);
+    assert.equal(b.length, big.manifest.embedding_dim);
+    assert.equal(b.length, a.length);
+    let dot = 0, na = 0, nb = 0;
+    for (let i = 0; i < a.length; i++) { dot += a[i] * b[i]; na += a[i] * a[i]; nb += b[i] * b[i]; }
+    assert.ok(Math.abs(nb - 5) < 1e-3, `five unit-norm blocks: squared norm ${nb}`);
+    assert.ok(dot / Math.sqrt(na * nb) > 0.8, `cosine 224 vs 288 ${dot / Math.sqrt(na * nb)}`);
+  });
+});
+
 test('derived detector yolox-nano-320: yolox-nano\'s proposals on a grocery photo, at 320x320', { skip: needsShared }, async () => {
   await withTemp(async ({ root, cache }) => {
     const dirs = modelDirs({});
