@@ -8,13 +8,14 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+usage() { echo "usage: tools/quality.sh [--embedder NAME] (NAME: a manifest in models/)" >&2; exit 2; }
 g=build/grocery embedder=()
 case "${1:-}" in
   '') ;;
   --embedder)
-    [[ -n "${2:-}" && -f "models/$2.json" ]] || { echo "usage: tools/quality.sh [--embedder NAME] (NAME: a manifest in models/)" >&2; exit 2; }
+    [[ -n "${2:-}" && -f "models/$2.json" ]] || usage
     g=build/grocery-$2 embedder=(--embedder "$2") ;;
-  *) echo "usage: tools/quality.sh [--embedder NAME] (NAME: a manifest in models/)" >&2; exit 2 ;;
+  *) usage ;;
 esac
 tools/setup.sh >/dev/null
 node tools/grocery.mjs --out "$g"
