@@ -44,8 +44,9 @@ analyze, eval and calibrate embed with the embedder the index was built with whe
 has its manifest; for any other, pass the same manifest with --embedder NAME|MANIFEST.json.
 catalog build --embedder mobilenetv2-f32-multiscale-288 embeds at 288x288 instead of 224x224
 (derived on first use): grocery R@1 0.865 vs 0.841 at 1.4-1.6x the embedder time (docs/quality.md).
---detector NAME|MANIFEST.json picks the region proposer (default yolox-nano at 416x416;
-yolox-nano-320 is the same model at 320x320, derived on first use: 0.62x the detector time).
+--detector NAME|MANIFEST.json picks the region proposer (default yolox-nano-dynamic: YOLOX-Nano
+at up to 416x416, the letterbox fitted to the frame, so a 16:9 frame goes in as 416x256; derived
+on first use. yolox-nano is the fixed 416x416 graph, yolox-nano-320 the same model at 320x320).
 
 calibrate reads lines {"image": PATH, "expected": ID|null, "category"?: PATH} and video
 segments {"video": PATH, "from": S, "to": S, "expected": ID|null, "category"?: PATH}

@@ -13,7 +13,7 @@ import { loadIndex, Index, ShopframeError } from './shopframe.mjs';
 import { createVision, now } from './vision.mjs';
 import { createPolicy, fuseMatches, FUSION_K } from './decide.mjs';
 
-export const DEFAULT_MODELS = { embedder: 'mobilenetv2-f32-multiscale', detector: 'yolox-nano' };
+export const DEFAULT_MODELS = { embedder: 'mobilenetv2-f32-multiscale', detector: 'yolox-nano-dynamic' };
 
 // Node only: a model given by name (or not at all) is resolved through js/models.mjs. Without an
 // explicit embedder the one the index was built with is used when its manifest is known here,

@@ -37,7 +37,7 @@ export function cacheDir(env = process.env) {
 }
 
 // Recipes tools/derive_model.py knows (kept in step with its RECIPES).
-export const DERIVE_RECIPES = ['dequantize-int8', 'dequantize-int8-multiscale', 'square-input-320', 'square-input-288'];
+export const DERIVE_RECIPES = ['dequantize-int8', 'dequantize-int8-multiscale', 'square-input-320', 'square-input-288', 'dynamic-input'];
 const DERIVE_TOOL = join(REPO, 'tools', 'derive_model.py');
 
 export function sha256(bytes) {

@@ -270,8 +270,11 @@ export interface ModelInfo {
   sourceUrl: string;
   kind: ModelKind;
   inputName: string;
+  /** The input size (the largest one, when sizeMultiple is set). */
   width: number;
   height: number;
+  /** 0: a fixed width x height; else any multiple of it up to that, fitted to each frame's aspect. */
+  sizeMultiple: number;
   layout: 'NCHW' | 'NHWC';
   outputs: string[];
   /** 0 for detectors. */
@@ -332,6 +335,8 @@ export interface Vision {
   embed(count: number): Promise<Float32Array[]>;
   /** Whether the last detect() reused the previous run's regions. */
   readonly lastDetectReused: boolean;
+  /** Size of the detector's last input tensor (fitted to the frame when the manifest has input.size_multiple). */
+  readonly lastDetectorInput: { width: number; height: number } | null;
   close(): Promise<void>;
 }
 
@@ -342,7 +347,7 @@ export interface EngineOptions extends LoadOptions {
   index: Index | Uint8Array | ArrayBuffer;
   /**
    * { manifest, bytes } pairs; in node a registry name (string) or undefined resolves through
-   * js/models.mjs (defaults: the index's own embedder when its manifest is known, else mobilenetv2-f32-multiscale; yolox-nano). detector: null runs without one.
+   * js/models.mjs (defaults: the index's own embedder when its manifest is known, else mobilenetv2-f32-multiscale; yolox-nano-dynamic). detector: null runs without one.
    */
   models?: { embedder?: ModelSource | string; detector?: ModelSource | string | null };
   /** Results per region and overall (default 5). */

@@ -41,6 +41,8 @@ export class Vision {
   preprocessMs = 0;
   /** Whether the last detect() reused the previous detector run's regions (no detector run). */
   lastDetectReused = false;
+  /** { width, height } of the detector's last input tensor (fitted to the frame with input.size_multiple). */
+  lastDetectorInput = null;
 
   constructor(core, raw, embedderSession, detectorSession) {
     this.#core = core;
@@ -122,7 +124,10 @@ export class Vision {
     this.preprocessMs += now() - tPrep;
     if (input === null) throwCoreError(raw);
     const info = this.#detInfo;
-    const dims = info.layout === 'NHWC' ? [1, info.height, info.width, 3] : [1, 3, info.height, info.width];
+    // The manifest's size, or (input.size_multiple) the frame's aspect fitted by the core.
+    const w = raw.detectorInputWidth(), h = raw.detectorInputHeight();
+    const dims = info.layout === 'NHWC' ? [1, h, w, 3] : [1, 3, h, w];
+    this.lastDetectorInput = { width: w, height: h };
     const out = await this.#detector.run({ [info.inputName]: new ort.Tensor('float32', input, dims) });
     const shapes = [];
     info.outputs.slice(0, info.kind === 'centernet' ? 3 : 1).forEach((name, slot) => {

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Derive a model from a verified upstream ONNX file, deterministically.
 
-    /usr/bin/python3 tools/derive_model.py {dequantize-int8,dequantize-int8-multiscale,square-input-320,square-input-288} SRC.onnx DST.onnx
+    /usr/bin/python3 tools/derive_model.py {dequantize-int8,dequantize-int8-multiscale,square-input-320,square-input-288,dynamic-input} SRC.onnx DST.onnx
 
 Called by js/models.mjs when a manifest has "derived_from" and the derived file is in no model
 directory or cache; the caller verifies DST against the manifest's sha256. Needs Debian's
@@ -33,6 +33,11 @@ training than in a full test image, so it recognises best at a somewhat higher t
 (Touvron et al. 2019, "Fixing the train-test resolution discrepancy"); finer print and texture
 survive too. R@1 0.841 -> 0.865 on the grocery val split, at 1.4-1.6x the embedding time
 (docs/quality.md).
+
+dynamic-input: the same graph with a free input height and width (NCHW dims 2 and 3 named
+'height' and 'width'). Why: a manifest with input.size_multiple lets the core fit the letterbox
+canvas to each frame, so a 16:9 video frame goes to YOLOX-Nano as 416x256 instead of 416x416 with
+the bottom 40% padding (0.6x the detector time; the same scale, so the same boxes).
 """
 import sys
 
@@ -160,11 +165,27 @@ def square_input(model, size):
     return model
 
 
+def dynamic_input(model):
+    """The same graph for any NCHW input height and width (see square_input for why that is
+    valid); the caller feeds multiples of the largest stride."""
+    dims = model.graph.input[0].type.tensor_type.shape.dim
+    if len(dims) != 4:
+        raise SystemExit(f'dynamic-input: the first input has {len(dims)} dimensions, expected NCHW (4)')
+    for d, name in ((dims[2], 'height'), (dims[3], 'width')):
+        d.ClearField('dim_value')
+        d.dim_param = name
+    del model.graph.value_info[:]
+    for out in model.graph.output:
+        out.type.tensor_type.ClearField('shape')
+    return model
+
+
 RECIPES = {
     'dequantize-int8': dequantize_int8,
     'dequantize-int8-multiscale': lambda model: dequantize_int8(model, multiscale=True),
     'square-input-320': lambda model: square_input(model, 320),
     'square-input-288': lambda model: square_input(model, 288),
+    'dynamic-input': dynamic_input,
 }
 
 

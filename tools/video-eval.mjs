@@ -12,6 +12,7 @@
 //   detector_runs, mean_ms_per_sample {detect, embed, total}   (--detect-every N skips the
 //                       detector on samples in between; docs/video.md)
 //   node tools/video-eval.mjs --catalog build/grocery/open.sfi [--videos build/videos] [--fps 2] [--detect-every 1]
+//                             [--detector NAME]   (a models/NAME.json region proposer; default the engine's)
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -23,15 +24,15 @@ import { readVideoFrames } from '../js/node/video_frames.mjs';
 
 const { values } = parseArgs({ options: {
   catalog: { type: 'string' }, videos: { type: 'string', default: 'build/videos' }, fps: { type: 'string', default: '2' },
-  'detect-every': { type: 'string', default: '1' },
+  'detect-every': { type: 'string', default: '1' }, detector: { type: 'string' },
 } });
 if (!values.catalog) {
-  console.error('usage: node tools/video-eval.mjs --catalog INDEX.sfi [--videos DIR] [--fps 2] [--detect-every 1]');
+  console.error('usage: node tools/video-eval.mjs --catalog INDEX.sfi [--videos DIR] [--fps 2] [--detect-every 1] [--detector NAME]');
   process.exit(2);
 }
 const TOL = 0.5;
 const index = await loadIndex(new Uint8Array(await readFile(values.catalog)));
-const engine = await createEngine({ index });
+const engine = await createEngine({ index, models: values.detector ? { detector: values.detector } : {} });
 const names = (await readdir(values.videos)).filter((f) => f.endsWith('.json')).sort();
 const tally = { videos: 0, samples: 0, item_shown: 0, item_right: 0, in_catalog_segments: 0, found: 0,
   distractor_segments: 0, distractor_hit: 0, category_shown: 0, category_right: 0, covered: 0, segments: 0,

@@ -44,6 +44,7 @@ val manifest_json(const sf::model_manifest& m) {
   o.set("inputName", m.input.name);
   o.set("width", m.input.width);
   o.set("height", m.input.height);
+  o.set("sizeMultiple", m.input.size_multiple);  // 0: fixed size
   o.set("layout", std::string(sf::tensor_layout_name(m.input.layout)));
   val outs = val::array();
   for (const auto& s : m.outputs) outs.call<void>("push", s);
@@ -113,13 +114,17 @@ class vision {
   }
   int frame_width() const { return frame_.width; }
   int frame_height() const { return frame_.height; }
+  int detector_input_width() const { return det_geometry_.model_width; }
+  int detector_input_height() const { return det_geometry_.model_height; }
 
   // ---- detection ----
   // Writes the detector's input tensor for the current frame; returns its view or null.
+  // Its size (detectorInputWidth/Height) is the manifest's, or fitted to the frame's aspect
+  // when the manifest has input.size_multiple.
   val prepare_detector() {
     err_.clear();
     if (!has_detector_) return fail(sf::make_error(sf::status::invalid_argument, "no detector configured")), val::null();
-    auto o = sf::preprocess_options_for(detector_.input);
+    auto o = sf::preprocess_options_for(detector_.input, frame_.width, frame_.height);
     det_input_.resize(sf::image::tensor_size(o));
     auto g = sf::image::preprocess(frame_.view(), o, det_input_.data(), det_input_.size());
     if (!g) return fail(g.err()), val::null();
@@ -146,8 +151,8 @@ class vision {
       t.push_back(std::move(x));
     }
     sf::det_decode_options dopt;
-    dopt.input_width = int(detector_.input.width);
-    dopt.input_height = int(detector_.input.height);
+    dopt.input_width = det_geometry_.model_width;  // the size prepare_detector used
+    dopt.input_height = det_geometry_.model_height;
     dopt.score_threshold = score_threshold;
     dopt.objectness_only = true;  // class-agnostic proposals: products are rarely COCO classes
     if (!detector_.class_names.empty()) dopt.num_classes = int(detector_.class_names.size());
@@ -271,6 +276,8 @@ EMSCRIPTEN_BINDINGS(shopframe_vision) {
       .function("frameWidth", &vision::frame_width)
       .function("frameHeight", &vision::frame_height)
       .function("prepareDetector", &vision::prepare_detector)
+      .function("detectorInputWidth", &vision::detector_input_width)
+      .function("detectorInputHeight", &vision::detector_input_height)
       .function("outputView", &vision::output_view)
       .function("decodeDetections", &vision::decode_detections)
       .function("fixedRegions", &vision::fixed_regions)

@@ -14,7 +14,7 @@ const MODELS = {
     { manifest: '/manifests/mobilenetv2-f32-feat.json', url: '/models/mobilenetv2-f32-feat.onnx' },
     { manifest: '/manifests/mobilenetv2-feat.json', url: '/models/mobilenetv2-feat.onnx' },
   ],
-  detector: { manifest: '/manifests/yolox-nano.json', url: '/models/yolox-nano.onnx' },
+  detector: { manifest: '/manifests/yolox-nano-dynamic.json', url: '/models/yolox-nano-dynamic.onnx' },
 };
 const SAMPLE = { video: '/demo/sample.webm', index: '/demo/catalog.sfi', truth: '/demo/sample.json' };
 

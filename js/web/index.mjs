@@ -4,7 +4,7 @@
 //   const session = await attachShoppable(video, {
 //     index: '/catalog.sfi',                                   // URL or bytes
 //     models: { embedder: { manifest: '/manifests/mobilenetv2-f32-multiscale.json', url: '/models/mobilenetv2-f32-multiscale.onnx' },
-//               detector: { manifest: '/models/yolox-nano.json', url: '/models/yolox-nano.onnx' } },
+//               detector: { manifest: '/manifests/yolox-nano-dynamic.json', url: '/models/yolox-nano-dynamic.onnx' } },
 //     sampleFps: 2,
 //     onSuggestion: (s) => console.log(s.title, s.from, s.to),
 //   });

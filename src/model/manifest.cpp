@@ -6,6 +6,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -309,17 +310,18 @@ status_t for_each_field(const ctx& c, od::value& v, const std::string& path, Fn&
 
 enum input_bit : unsigned {
   i_name = 1, i_width = 2, i_height = 4, i_layout = 8, i_color = 16, i_mean = 32, i_std = 64, i_scale = 128,
-  i_letterbox = 256, i_pad = 512,
+  i_letterbox = 256, i_pad = 512, i_multiple = 1024,
 };
 
 status_t read_input(const ctx& c, od::value& v, model_input& in) {
   const char* obj_p = token_of(v);
+  const char* multiple_p = nullptr;
   unsigned seen = 0;
   SF_TRY(for_each_field(c, v, "input", [&](std::string_view key, od::value& fv) -> status_t {
     static const struct { const char* k; unsigned bit; } keys[] = {
         {"name", i_name}, {"width", i_width}, {"height", i_height}, {"layout", i_layout},
         {"color", i_color}, {"mean", i_mean}, {"std", i_std}, {"scale", i_scale},
-        {"letterbox", i_letterbox}, {"pad_value", i_pad}};
+        {"letterbox", i_letterbox}, {"pad_value", i_pad}, {"size_multiple", i_multiple}};
     unsigned bit = 0;
     for (const auto& k : keys)
       if (key == k.k) bit = k.bit;
@@ -358,6 +360,7 @@ status_t read_input(const ctx& c, od::value& v, model_input& in) {
         return {};
       }
       case i_letterbox: return read_bool(c, fv, path, in.letterbox);
+      case i_multiple: multiple_p = p; return read_uint(c, fv, path, 1, 1024, in.size_multiple);
       case i_pad: {
         double d;
         SF_TRY(read_number(c, fv, path, d));
@@ -371,6 +374,13 @@ status_t read_input(const ctx& c, od::value& v, model_input& in) {
   if (!(seen & i_name)) return c.fail(obj_p, "input.name", "missing");
   if (!(seen & i_width)) return c.fail(obj_p, "input.width", "missing");
   if (!(seen & i_height)) return c.fail(obj_p, "input.height", "missing");
+  if (in.size_multiple) {
+    if (!in.letterbox) return c.fail(multiple_p, "input.size_multiple", "needs \"letterbox\": true");
+    if (in.width % in.size_multiple || in.height % in.size_multiple)
+      return c.fail(multiple_p, "input.size_multiple",
+                    std::to_string(in.size_multiple) + " does not divide the input size " + std::to_string(in.width) +
+                        "x" + std::to_string(in.height));
+  }
   return {};
 }
 
@@ -509,6 +519,24 @@ image::preprocess_options preprocess_options_for(const model_input& in) {
   o.layout = in.layout == tensor_layout::nhwc ? image::tensor_layout::nhwc : image::tensor_layout::nchw;
   o.scale = float(in.scale);
   for (int c = 0; c < 3; ++c) o.mean[c] = in.mean[c], o.std[c] = in.stddev[c];
+  return o;
+}
+
+image::preprocess_options preprocess_options_for(const model_input& in, int frame_width, int frame_height) {
+  image::preprocess_options o = preprocess_options_for(in);
+  if (!in.size_multiple || !in.letterbox || frame_width < 1 || frame_height < 1) return o;
+  // The letterbox scale of the full canvas; each side then keeps the multiples of
+  // size_multiple its content needs. The limiting side stays whole, so preprocess's own
+  // scale (the min over both sides) is unchanged and boxes map back the same way.
+  const double scale = std::min(double(in.width) / frame_width, double(in.height) / frame_height);
+  const auto fit = [&](int frame_side, uint32_t full) {
+    const double content = std::ceil(frame_side * scale - 1e-6);  // float noise must not add a block
+    const uint64_t m = in.size_multiple;
+    const uint64_t side = (uint64_t(std::max(1.0, content)) + m - 1) / m * m;
+    return int(std::min<uint64_t>(side, full));
+  };
+  o.width = fit(frame_width, in.width);
+  o.height = fit(frame_height, in.height);
   return o;
 }
 

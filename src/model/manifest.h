@@ -19,7 +19,12 @@
 //            "mean": [m0,m1,m2], "std": [s0,s1,s2],     finite; std != 0; default 0 / 1
 //            "scale": 0.00392156862745098,              finite > 0, default 1: the tensor is
 //                                                       (pixel * scale - mean) / std
-//            "letterbox": true, "pad_value": 114},      default false / 0; pad in 0..255
+//            "letterbox": true, "pad_value": 114,       default false / 0; pad in 0..255
+//            "size_multiple": 32},                      optional, 1..1024, letterbox only: the
+//                                                       model takes any input whose sides are
+//                                                       multiples of it, up to width x height,
+//                                                       and each frame gets the smallest such
+//                                                       canvas holding its letterboxed content
 //  "outputs": ["output"],                               required, 1..16 non-empty names
 //  "kind": "embedding"|"yolox"|"yolo"|"yolov8"|"centernet",    required
 //  "class_names": ["person", ...],                      optional, up to 65536 strings
@@ -66,6 +71,7 @@ struct model_input {
   double scale = 1.0;                          // tensor = (pixel * scale - mean) / std
   bool letterbox = false;
   float pad_value = 0.f;                       // letterbox padding, pixel units 0..255
+  uint32_t size_multiple = 0;                  // 0: fixed width x height (see above)
 };
 
 struct model_manifest {
@@ -87,5 +93,10 @@ constexpr size_t k_max_manifest_bytes = size_t(1) << 20;
 // colour order, layout, scale, mean/std). Letterboxed detector inputs pad right/bottom, as
 // YOLOX's own preprocessing does, so boxes map back with det_letterbox_fit(..., false).
 image::preprocess_options preprocess_options_for(const model_input& in);
+// The same for one frame: with input.size_multiple, the canvas shrinks to the frame's
+// aspect (a 1280x720 frame into a 416x416 model with multiple 32: 416x256, the content at
+// the same scale as in the square), so a wide or tall video frame costs the detector only
+// the pixels it covers. Without it, the fixed size. Frame sides must be >= 1.
+image::preprocess_options preprocess_options_for(const model_input& in, int frame_width, int frame_height);
 
 }  // namespace sf

@@ -352,7 +352,7 @@ test('with an edge URL, a new suggestion gains similar items from the edge worke
       const session = await attachShoppable(video, {
         index: '/demo/catalog.sfi', sampleFps: 2, cpuBudget: 1, edge: { url, k: 12 },
         models: { embedder: { manifest: '/manifests/mobilenetv2-f32-multiscale.json', url: '/models/mobilenetv2-f32-multiscale.onnx' },
-          detector: { manifest: '/manifests/yolox-nano.json', url: '/models/yolox-nano.onnx' } },
+          detector: { manifest: '/manifests/yolox-nano-dynamic.json', url: '/models/yolox-nano-dynamic.onnx' } },
       });
       const errors = [];
       session.addEventListener('error', (e) => errors.push(e.detail.message));

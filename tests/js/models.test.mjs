@@ -362,6 +362,57 @@ test('derived detector yolox-nano-320: yolox-nano\'s proposals on a grocery phot
   });
 });
 
+test('derived detector yolox-nano-dynamic: a 16:9 frame goes in as 416x256 and gets yolox-nano\'s proposals', { skip: needsShared }, async () => {
+  await withTemp(async ({ root, cache }) => {
+    const dirs = modelDirs({});
+    const fit = await resolveModel('yolox-nano-dynamic', { dirs, cache, fetch: noFetch });
+    assert.equal(fit.source, 'derived');
+    assert.equal(sha256(fit.bytes), fit.manifest.sha256);
+    assert.equal(fit.manifest.input.size_multiple, 32);
+    const full = await resolveModel('yolox-nano', { dirs, fetch: noFetch });
+    const { manifest } = await writeManifest(root, { bytes: MODEL, size: 8, embeddingDim: 4 });
+    const embedder = { manifest, bytes: MODEL };
+    const grocery = process.env.SHOPFRAME_GROCERY ?? fileURLToPath(new URL('../../../shared/data/grocery', import.meta.url));
+    const photo = await readFile(join(grocery, 'val', 'Fruit', 'Banana', 'Banana_001.jpg'));
+    // A 16:9 frame: the photo on the left, a grey gradient to its right.
+    let frame, W, H;
+    const proposals = async (model) => {
+      const vision = await createVision({ embedder, detector: { manifest: model.manifestText, bytes: model.bytes } });
+      try {
+        if (!frame) {
+          const { width, height } = vision.decode(photo, 'Banana_001.jpg');
+          const px = vision.frameView(width, height).slice();
+          H = height, W = Math.round((height * 16) / 9);
+          frame = new Uint8Array(W * H * 4);
+          for (let y = 0; y < H; y++) {
+            for (let x = 0; x < W; x++) {
+              const o = (y * W + x) * 4;
+              if (x < width) frame.set(px.subarray((y * width + x) * 4, (y * width + x + 1) * 4), o);
+              else frame.set([60 + (x % 97), 60 + (x % 97), 60 + (x % 97), 255], o);
+            }
+          }
+        }
+        vision.setFrame(frame, W, H);
+        const regions = (await vision.detect({ maxRegions: 6 })).filter((r) => r.kind !== 'full_frame' && r.kind !== 'centre_crop');
+        return { regions, input: vision.lastDetectorInput };
+      } finally {
+        await vision.close();
+      }
+    };
+    const [a, b] = [await proposals(full), await proposals(fit)];
+    assert.deepEqual(a.input, { width: 416, height: 416 });
+    assert.deepEqual(b.input, { width: 416, height: 256 }, `${W}x${H}`);
+    assert.ok(a.regions.length >= 1, 'yolox-nano finds the bananas');
+    // Same scale, same weights: only the padding below the content differs, so the best
+    // boxes agree (measured on the demo video: median IoU 0.995 between the two).
+    for (const r of a.regions.slice(0, 2)) {
+      const m = b.regions.find((q) => boxIou(r.box, q.box) > 0.9);
+      assert.ok(m, `${r.box.map(Math.round)} not among ${b.regions.map((q) => q.box.map(Math.round)).join(' | ')}`);
+      assert.ok(Math.abs(m.score - r.score) < 0.05, `score ${m.score} vs ${r.score}`);
+    }
+  });
+});
+
 function boxIou(p, q) {
   const w = Math.max(0, Math.min(p[2], q[2]) - Math.max(p[0], q[0])), h = Math.max(0, Math.min(p[3], q[3]) - Math.max(p[1], q[1]));
   const area = (r) => (r[2] - r[0]) * (r[3] - r[1]);

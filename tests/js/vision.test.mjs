@@ -246,6 +246,55 @@ for (const layout of ['yolo', 'yolov8']) {
   }
 }
 
+// input.size_multiple (models/yolox-nano-dynamic.json): the letterbox canvas shrinks to the
+// frame's aspect in multiples of 16 here, at the full canvas's scale. The tiny detector's
+// objectness is a function of the red mean over the tensor it gets, so the score tells how
+// much padding that tensor had, and the box shows the scale.
+test('input.size_multiple: the detector gets the smallest canvas that holds the letterboxed frame; boxes map back the same', async () => {
+  const bytes = tinyYoloDetector({ size: 64, box: [24, 12, 16, 16], dynamic: true });
+  const detector = await plug(bytes, { name: 'det-fit', kind: 'yolo', size: 64, classNames: ['red', 'green'],
+    input: { letterbox: true, pad_value: PAD, size_multiple: 16 } });
+  const vision = await createVision({ embedder: await embedder(), detector });
+  const redScore = (rows, padRows) => sigmoid(20 * ((rows + padRows * PAD / 255) / (rows + padRows) - 0.5));
+  try {
+    assert.equal(vision.detectorInfo.sizeMultiple, 16);
+    // [frame w, h, content rows in the canvas, padding rows]: 128x64 -> scale 0.5, 64x32, no
+    // padding (the fixed 64x64 canvas pads 32 rows); 128x40 -> 64x20 content in 64x32;
+    // 64x64 -> the full 64x64.
+    for (const [w, h, rows, pad] of [[128, 64, 32, 0], [128, 40, 20, 12], [64, 64, 64, 0]]) {
+      vision.setFrame(rgbaFrame(w, h, RED), w, h);
+      const regions = await vision.detect();
+      assert.equal(regions.length, 3, `${w}x${h}: ${JSON.stringify(regions)}`);
+      const scale = Math.min(64 / w, 64 / h);
+      assertClose(regions[2].box, [16 / scale, 4 / scale, Math.min(32 / scale, w), Math.min(20 / scale, h)], 1e-3, `${w}x${h} box`);
+      assert.ok(Math.abs(regions[2].score - redScore(rows, pad)) < 1e-4, `${w}x${h}: score ${regions[2].score}, expected ${redScore(rows, pad)}`);
+    }
+  } finally {
+    await vision.close();
+  }
+  // The same model under a fixed-size manifest gets the padded square: the wide frame's score drops.
+  const fixed = await createVision({ embedder: await embedder(), detector: await plug(bytes, { name: 'det-fixed', kind: 'yolo', size: 64,
+    classNames: ['red', 'green'], input: { letterbox: true, pad_value: PAD } }) });
+  try {
+    fixed.setFrame(rgbaFrame(128, 64, RED), 128, 64);
+    const regions = await fixed.detect();
+    assert.ok(Math.abs(regions[2].score - redScore(32, 32)) < 1e-4, `fixed: score ${regions[2].score}`);
+  } finally {
+    await fixed.close();
+  }
+});
+
+test('input.size_multiple needs a letterbox and must divide the input size', async () => {
+  const bytes = tinyYoloDetector({ size: 64, box: [24, 12, 16, 16], dynamic: true });
+  for (const [input, message] of [
+    [{ size_multiple: 16 }, /field 'input.size_multiple': needs "letterbox": true/],
+    [{ letterbox: true, size_multiple: 24 }, /field 'input.size_multiple': 24 does not divide the input size 64x64/],
+  ]) {
+    const detector = await plug(bytes, { name: 'det-bad-fit', kind: 'yolo', size: 64, classNames: ['red', 'green'], input });
+    await assert.rejects(createVision({ embedder: await embedder(), detector }), (e) => e instanceof ShopframeError && message.test(e.message));
+  }
+});
+
 test('a YOLO detector whose class 0 is "person" marks its boxes as person_hint', async () => {
   const bytes = tinyYoloDetector({ size: 64, box: [24, 24, 16, 32] });
   const detector = await plug(bytes, { name: 'det-person', kind: 'yolo', size: 64, classNames: ['person', 'bag'] });

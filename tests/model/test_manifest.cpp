@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "image/image.h"
 #include "model/manifest.h"
 
 namespace {
@@ -85,6 +86,55 @@ TEST_CASE("shipped manifests parse", "[model]") {
   }
 }
 
+TEST_CASE("input.size_multiple fits the letterbox canvas to the frame at the full canvas's scale", "[model]") {
+  const std::string text = read_text(SF_TEST_DIR "/../models/yolox-nano-dynamic.json");
+  auto r = sf::parse_model_manifest(text, "yolox-nano-dynamic.json");
+  INFO((r.ok() ? std::string() : r.err().message));
+  REQUIRE(r.ok());
+  const sf::model_input& in = r.value().input;
+  CHECK(in.size_multiple == 32);
+  CHECK(in.width == 416);
+  CHECK(in.height == 416);
+  struct { int fw, fh, w, h; } cases[] = {
+      {1280, 720, 416, 256},  // 16:9 video: content 416x234
+      {720, 1280, 256, 416},  // 9:16
+      {640, 360, 416, 256}, {348, 348, 416, 416}, {4000, 10, 416, 32}, {1, 1, 416, 416}, {640, 480, 416, 320},
+  };
+  for (const auto& c : cases) {
+    const auto o = sf::preprocess_options_for(in, c.fw, c.fh);
+    INFO(c.fw << "x" << c.fh << " -> " << o.width << "x" << o.height);
+    CHECK(o.width == c.w);
+    CHECK(o.height == c.h);
+  }
+  // Without size_multiple the size is fixed.
+  sf::model_input fixed = in;
+  fixed.size_multiple = 0;
+  CHECK(sf::preprocess_options_for(fixed, 1280, 720).height == 416);
+
+  // The content is the same pixels as in the square canvas: same scale, same taps.
+  const int fw = 97, fh = 41;  // odd sizes: content 416x176 (rounded) in a 416x192 canvas
+  std::vector<uint8_t> rgba(size_t(fw) * fh * 4);
+  for (size_t i = 0; i < rgba.size(); ++i) rgba[i] = uint8_t((i * 2654435761u) >> 13);
+  const sf::image::frame_view frame{rgba.data(), rgba.size(), fw, fh};
+  const auto so = sf::preprocess_options_for(fixed, fw, fh);
+  const auto fo = sf::preprocess_options_for(in, fw, fh);
+  REQUIRE(fo.width == 416);
+  REQUIRE(fo.height == 192);
+  std::vector<float> square(sf::image::tensor_size(so)), fitted(sf::image::tensor_size(fo));
+  auto gs = sf::image::preprocess(frame, so, square.data(), square.size());
+  auto gf = sf::image::preprocess(frame, fo, fitted.data(), fitted.size());
+  REQUIRE(gs.ok());
+  REQUIRE(gf.ok());
+  CHECK(gf.value().scale_x == gs.value().scale_x);
+  CHECK(gf.value().content_height == gs.value().content_height);
+  size_t differ = 0;
+  for (int c = 0; c < 3; ++c)
+    for (int y = 0; y < 192; ++y)
+      for (int x = 0; x < 416; ++x)
+        differ += square[(size_t(c) * 416 + y) * 416 + x] != fitted[(size_t(c) * 192 + y) * 416 + x];
+  CHECK(differ == 0);
+}
+
 TEST_CASE("manifest defaults and normalisation", "[model]") {
   auto r = sf::parse_model_manifest(k_valid, "t.json");
   INFO((r.ok() ? std::string() : r.err().message));
@@ -152,6 +202,9 @@ TEST_CASE("manifest errors name the field path, the place and the expectation", 
       {replace(v, "\"height\": 32", "\"height\": 32, \"scale\": 0"), sf::status::parse_error, {"field 'input.scale'", "(0, 1e6]"}},
       {replace(v, "\"height\": 32", "\"height\": 32, \"letterbox\": 1"), sf::status::parse_error, {"field 'input.letterbox': expected true or false, got number"}},
       {replace(v, "\"height\": 32", "\"height\": 32, \"pad_value\": 300"), sf::status::parse_error, {"field 'input.pad_value'", "0..255"}},
+      {replace(v, "\"height\": 32", "\"height\": 32, \"size_multiple\": 16"), sf::status::parse_error, {"t.json:5:70", "field 'input.size_multiple': needs \"letterbox\": true"}},
+      {replace(v, "\"height\": 32", "\"height\": 32, \"letterbox\": true, \"size_multiple\": 24"), sf::status::parse_error, {"field 'input.size_multiple': 24 does not divide the input size 64x32"}},
+      {replace(v, "\"height\": 32", "\"height\": 32, \"letterbox\": true, \"size_multiple\": 0"), sf::status::parse_error, {"field 'input.size_multiple'", "1..1024"}},
       {replace(v, "\"input\": {\"name\": \"x\", \"width\": 64, \"height\": 32}", "\"input\": [1]"), sf::status::parse_error, {"field 'input': expected an object, got array"}},
       {replace(v, "[\"y\"]", "[]"), sf::status::parse_error, {"field 'outputs': expected at least 1 entries, got 0"}},
       {replace(v, "[\"y\"]", "[\"y\", 3]"), sf::status::parse_error, {"field 'outputs[1]': expected a string, got number"}},
@@ -181,6 +234,7 @@ TEST_CASE("manifest errors name the field path, the place and the expectation", 
 
 TEST_CASE("manifest fuzz: mutated manifests are accepted or rejected, never crash", "[model]") {
   std::vector<std::string> seeds = {k_valid, read_text(SF_TEST_DIR "/../models/yolox-nano.json"),
+                                    read_text(SF_TEST_DIR "/../models/yolox-nano-dynamic.json"),
                                     read_text(SF_TEST_DIR "/../models/mobilenetv2-feat.json")};
   uint64_t s = 12345;
   auto next = [&s] {

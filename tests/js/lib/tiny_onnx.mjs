@@ -253,6 +253,7 @@ export function tinyYoloBoxes({ size = 64, box } = {}) {
  *   objectness[a] = sigmoid(g * (m[a] - 0.5))     anchor a answers to channel a (R, G, B)
  *   class[c]      = sigmoid(g * (m[c % 3] - 0.5)) the same for every anchor
  *   box[a]        = tinyYoloBoxes(opts)[a], fixed
+ * dynamic: the input's height and width are free (the means are over whatever it gets).
  * layout 'yolo' (default): output [1, 3, 4+1+classes], rows cx, cy, w, h, objectness, classes.
  * layout 'yolov8': output [1, 4+classes, 3] (transposed, no objectness), rows cx, cy, w, h,
  *   then class[c] * objectness[a].
@@ -260,7 +261,7 @@ export function tinyYoloBoxes({ size = 64, box } = {}) {
  * with box `box`, anchors 1-2 and class 1 sigmoid(-10) < 1e-4; a black image gives all < 1e-4.
  * Graph: ReduceMean -> MatMul/Add -> Sigmoid -> Reshape/Expand -> Concat (-> Mul, Transpose).
  */
-export function tinyYoloDetector({ size = 64, classes = 2, box, gain = 20, inputName = 'images', outputName = 'output', layout = 'yolo' } = {}) {
+export function tinyYoloDetector({ size = 64, classes = 2, box, gain = 20, inputName = 'images', outputName = 'output', layout = 'yolo', dynamic = false } = {}) {
   const A = YOLO_ANCHORS;
   const boxes = tinyYoloBoxes({ size, box }).flat();
   const select = (cols) => {  // [3, cols] with g where channel == col % 3
@@ -300,7 +301,7 @@ export function tinyYoloDetector({ size = 64, classes = 2, box, gain = 20, input
         int64Init('cls_shape', [1, 1, classes]),
         int64Init('cls_expand', [1, A, classes]),
       ],
-      inputs: [{ name: inputName, shape: [1, 3, size, size] }],
+      inputs: [{ name: inputName, shape: dynamic ? [1, 3, 'height', 'width'] : [1, 3, size, size] }],
       outputs: [{ name: outputName, shape: v8 ? [1, 4 + classes, A] : [1, A, 5 + classes] }],
     },
   });
