@@ -37,7 +37,8 @@ survive too. R@1 0.841 -> 0.865 on the grocery val split, at 1.4-1.6x the embedd
 dynamic-input: the same graph with a free input height and width (NCHW dims 2 and 3 named
 'height' and 'width'). Why: a manifest with input.size_multiple lets the core fit the letterbox
 canvas to each frame, so a 16:9 video frame goes to YOLOX-Nano as 416x256 instead of 416x416 with
-the bottom 40% padding (0.6x the detector time; the same scale, so the same boxes).
+its bottom 44% padding (0.63x the detector time on the test videos; the same scale, so the
+same boxes up to the padding's influence at the content's edge).
 """
 import sys
 
