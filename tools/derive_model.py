@@ -25,7 +25,7 @@ catalog adaptation (LDA) weighs them from the catalog's own photos: R@1 0.814 ->
 grocery val split at the same cost per image (docs/quality.md).
 
 square-input-320: the same graph for a 320x320 input (YOLOX-Nano's 416 -> 320: 0.59x the
-pixels and the convolution work; products in a shoppable frame are large). See square_input.
+pixels and the convolution work; products in a shoppable frame are large). See input_size.
 
 square-input-288: the same graph for a 288x288 input (the multi-scale embedder's 224 -> 288:
 1.65x the pixels). Why: a CNN trained at 224 on random-resized crops sees objects larger in
@@ -149,32 +149,20 @@ def pool(nodes, taps, out):
     return out
 
 
-def square_input(model, size):
-    """The same graph for a size x size NCHW image input: fully convolutional detectors (YOLOX
-    reshapes its heads with -1) and embedders ending in global pooling run at any multiple of
-    their largest stride. The exporter's
-    recorded intermediate shapes are dropped (they pin the old size) and the outputs' shapes
-    are left for the runtime to infer."""
+def input_size(model, recipe, height, width):
+    """The same graph for another NCHW image input size: an int fixes a side, a str names it
+    free (ONNX dim_param). Valid because fully convolutional detectors (YOLOX reshapes its heads
+    with -1) and embedders ending in global pooling run at any multiple of their largest
+    stride. The exporter's recorded intermediate shapes are dropped (they pin the old size) and
+    the outputs' shapes are left for the runtime to infer."""
     dims = model.graph.input[0].type.tensor_type.shape.dim
     if len(dims) != 4:
-        raise SystemExit(f'square-input: the first input has {len(dims)} dimensions, expected NCHW (4)')
-    dims[2].dim_value = size
-    dims[3].dim_value = size
-    del model.graph.value_info[:]
-    for out in model.graph.output:
-        out.type.tensor_type.ClearField('shape')
-    return model
-
-
-def dynamic_input(model):
-    """The same graph for any NCHW input height and width (see square_input for why that is
-    valid); the caller feeds multiples of the largest stride."""
-    dims = model.graph.input[0].type.tensor_type.shape.dim
-    if len(dims) != 4:
-        raise SystemExit(f'dynamic-input: the first input has {len(dims)} dimensions, expected NCHW (4)')
-    for d, name in ((dims[2], 'height'), (dims[3], 'width')):
-        d.ClearField('dim_value')
-        d.dim_param = name
+        raise SystemExit(f'{recipe}: the first input has {len(dims)} dimensions, expected NCHW (4)')
+    for d, side in ((dims[2], height), (dims[3], width)):
+        if isinstance(side, str):
+            d.dim_param = side  # a oneof with dim_value: setting one clears the other
+        else:
+            d.dim_value = side
     del model.graph.value_info[:]
     for out in model.graph.output:
         out.type.tensor_type.ClearField('shape')
@@ -184,9 +172,9 @@ def dynamic_input(model):
 RECIPES = {
     'dequantize-int8': dequantize_int8,
     'dequantize-int8-multiscale': lambda model: dequantize_int8(model, multiscale=True),
-    'square-input-320': lambda model: square_input(model, 320),
-    'square-input-288': lambda model: square_input(model, 288),
-    'dynamic-input': dynamic_input,
+    'square-input-320': lambda model: input_size(model, 'square-input-320', 320, 320),
+    'square-input-288': lambda model: input_size(model, 'square-input-288', 288, 288),
+    'dynamic-input': lambda model: input_size(model, 'dynamic-input', 'height', 'width'),
 }
 
 

@@ -332,17 +332,26 @@ test('derived embedder mobilenetv2-f32-multiscale-288: derived from a derived mo
   });
 });
 
+/**
+ * What both derived-detector tests start from: the derived detector `name` (checked: derived
+ * now, bytes matching its sha256), the square yolox-nano it came from, a tiny embedder (the
+ * detector is what is tested) and a val photo of bananas.
+ */
+async function derivedDetectorSetup(name, { root, cache }) {
+  const dirs = modelDirs({});
+  const derived = await resolveModel(name, { dirs, cache, fetch: noFetch });
+  assert.equal(derived.source, 'derived');
+  assert.equal(sha256(derived.bytes), derived.manifest.sha256);
+  const full = await resolveModel('yolox-nano', { dirs, fetch: noFetch });
+  const { manifest } = await writeManifest(root, { bytes: MODEL, size: 8, embeddingDim: 4 });
+  const grocery = process.env.SHOPFRAME_GROCERY ?? fileURLToPath(new URL('../../../shared/data/grocery', import.meta.url));
+  const photo = await readFile(join(grocery, 'val', 'Fruit', 'Banana', 'Banana_001.jpg'));
+  return { derived, full, embedder: { manifest, bytes: MODEL }, photo };
+}
+
 test('derived detector yolox-nano-320: yolox-nano\'s proposals on a grocery photo, at 320x320', { skip: needsShared }, async () => {
-  await withTemp(async ({ root, cache }) => {
-    const dirs = modelDirs({});
-    const small = await resolveModel('yolox-nano-320', { dirs, cache, fetch: noFetch });
-    assert.equal(small.source, 'derived');
-    assert.equal(sha256(small.bytes), small.manifest.sha256);
-    const full = await resolveModel('yolox-nano', { dirs, fetch: noFetch });
-    const { manifest } = await writeManifest(root, { bytes: MODEL, size: 8, embeddingDim: 4 });
-    const embedder = { manifest, bytes: MODEL };
-    const grocery = process.env.SHOPFRAME_GROCERY ?? fileURLToPath(new URL('../../../shared/data/grocery', import.meta.url));
-    const photo = await readFile(join(grocery, 'val', 'Fruit', 'Banana', 'Banana_001.jpg'));
+  await withTemp(async (tmp) => {
+    const { derived: small, full, embedder, photo } = await derivedDetectorSetup('yolox-nano-320', tmp);
     const proposals = async (model) => {
       const vision = await createVision({ embedder, detector: { manifest: model.manifestText, bytes: model.bytes } });
       try {
@@ -363,17 +372,9 @@ test('derived detector yolox-nano-320: yolox-nano\'s proposals on a grocery phot
 });
 
 test('derived detector yolox-nano-dynamic: a 16:9 frame goes in as 416x256 and gets yolox-nano\'s proposals', { skip: needsShared }, async () => {
-  await withTemp(async ({ root, cache }) => {
-    const dirs = modelDirs({});
-    const fit = await resolveModel('yolox-nano-dynamic', { dirs, cache, fetch: noFetch });
-    assert.equal(fit.source, 'derived');
-    assert.equal(sha256(fit.bytes), fit.manifest.sha256);
+  await withTemp(async (tmp) => {
+    const { derived: fit, full, embedder, photo } = await derivedDetectorSetup('yolox-nano-dynamic', tmp);
     assert.equal(fit.manifest.input.size_multiple, 32);
-    const full = await resolveModel('yolox-nano', { dirs, fetch: noFetch });
-    const { manifest } = await writeManifest(root, { bytes: MODEL, size: 8, embeddingDim: 4 });
-    const embedder = { manifest, bytes: MODEL };
-    const grocery = process.env.SHOPFRAME_GROCERY ?? fileURLToPath(new URL('../../../shared/data/grocery', import.meta.url));
-    const photo = await readFile(join(grocery, 'val', 'Fruit', 'Banana', 'Banana_001.jpg'));
     // A 16:9 frame: the photo on the left, a grey gradient to its right.
     let frame, W, H;
     const proposals = async (model) => {
