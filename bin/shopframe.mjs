@@ -4,7 +4,7 @@
 //   shopframe catalog inspect OUT.sfi [--json]
 //   shopframe search OUT.sfi --vector FILE.json [-k 10] [--category PREFIX] [--min-score S] [--json]
 //   shopframe analyze IMAGE... --catalog X.sfi [--json]       (js/node/cli_vision.mjs)
-//   shopframe eval --catalog X.sfi --labeled Q.jsonl [--report out.html]
+//   shopframe eval --catalog X.sfi --labeled Q.jsonl [--report out.html] [--records out.jsonl]
 //   shopframe calibrate --catalog X.sfi --labeled Q.jsonl [-o OUT.sfi] [--fps 2] [--category-min-in N] [--category-min-out N]
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
@@ -23,7 +23,7 @@ const USAGE = `usage:
   shopframe search INDEX.sfi --vector FILE.json [-k 10] [--category PREFIX] [--min-score S] [--json]
   shopframe analyze IMAGE... --catalog INDEX.sfi [-k 5] [--no-detector | --detector M] [--threads N] [--embedder M] [--json]
   shopframe analyze VIDEO --catalog INDEX.sfi [--fps 2] [--detect-every 1] [--frames] [--threads N] [--embedder M] [--detector M] [--json]
-  shopframe eval --catalog INDEX.sfi --labeled QUERIES.jsonl [--report OUT.html] [--no-detector | --detector M] [--threads N] [--embedder M]
+  shopframe eval --catalog INDEX.sfi --labeled QUERIES.jsonl [--report OUT.html] [--records OUT.jsonl] [--no-detector | --detector M] [--threads N] [--embedder M]
   shopframe calibrate --catalog INDEX.sfi --labeled QUERIES.jsonl [-o OUT.sfi] [--max-false-rate 0.02] [--report OUT.html] [--embedder M] [--threads N]
         [--fps 2] [--category-min-in 20] [--category-min-out N (default max(20, 1/max-false-rate))]
 

@@ -8,6 +8,12 @@
 //   catalog-open.jsonl     the catalog without N products (default 10, every 8th class)
 //   queries-open.jsonl     val photos; the dropped products' photos expect null
 //   queries-open-{a,b}.jsonl  its two halves (alternate lines): calibrate on a, evaluate on b
+//   queries-open-all.jsonl  queries-open.jsonl plus the dropped products' train photos (null):
+//                          every photo of a dropped product, so "<= 2% false" is a rate
+//                          measured on hundreds of photos rather than "none of 35"
+//   queries-open-all-{a,b}.jsonl  halves split by product: the in-catalog val photos as in
+//                          queries-open-{a,b}, and the photos of alternate dropped products,
+//                          so calibrating on a is evaluated on out-of-catalog products it never saw
 import { mkdir, readFile, writeFile as writeFileAlways } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -66,6 +72,19 @@ const byClass = new Map(products.map((p) => [p.cls, p]));
 const queries = val.map((v) => ({ image: rel(v.path), expected: byClass.get(v.cls).id, category: byClass.get(v.cls).category }));
 const openQueries = val.map((v) => ({ image: rel(v.path), expected: dropped.has(v.cls) ? null : byClass.get(v.cls).id, category: byClass.get(v.cls).category }));
 
+// Every photo of a dropped product is out of the catalog; train photos too, since the open
+// catalog leaves the whole product out.
+const droppedOrder = [...dropped];
+const droppedTrain = train.filter((t) => dropped.has(t.cls))
+  .map((t) => ({ image: rel(t.path), expected: null, category: byClass.get(t.cls).category, cls: t.cls }));
+const openAll = [...openQueries.map((q, i) => ({ ...q, cls: val[i].cls })), ...droppedTrain];
+// Half a: alternate in-catalog val photos (as queries-open-a) and the dropped products at even
+// positions; half b: the rest. No dropped product is in both halves.
+const inHalfA = (q, i) => (q.expected === null ? droppedOrder.indexOf(q.cls) % 2 === 0 : i % 2 === 0);
+const withIndex = openAll.map((q, i) => ({ q, i: i < val.length ? i : -1 }));
+const openAllA = withIndex.filter(({ q, i }) => inHalfA(q, i)).map(({ q }) => q);
+const openAllB = withIndex.filter(({ q, i }) => !inHalfA(q, i)).map(({ q }) => q);
+
 await mkdir(out, { recursive: true });
 // Unchanged files keep their mtime, so builds that depend on them stay up to date.
 async function writeFile(path, text) {
@@ -80,5 +99,8 @@ await writeFile(join(out, 'queries-open.jsonl'), jsonl(openQueries));
 // Two halves of the open-set queries (alternate lines): calibrate on one, evaluate on the other.
 await writeFile(join(out, 'queries-open-a.jsonl'), jsonl(openQueries.filter((_, i) => i % 2 === 0)));
 await writeFile(join(out, 'queries-open-b.jsonl'), jsonl(openQueries.filter((_, i) => i % 2 === 1)));
+await writeFile(join(out, 'queries-open-all.jsonl'), jsonl(openAll.map(strip)));
+await writeFile(join(out, 'queries-open-all-a.jsonl'), jsonl(openAllA.map(strip)));
+await writeFile(join(out, 'queries-open-all-b.jsonl'), jsonl(openAllB.map(strip)));
 console.error(`grocery: ${products.length} products (${train.length} train photos), ${val.length} val queries, ` +
-  `${dropped.size} products dropped for the open set -> ${out}`);
+  `${dropped.size} products dropped for the open set (${droppedTrain.length + openQueries.filter((q) => q.expected === null).length} photos of them) -> ${out}`);

@@ -218,6 +218,7 @@ function evalOptions() {
     catalog: { type: 'string' },
     labeled: { type: 'string' },
     report: { type: 'string' },
+    records: { type: 'string' },
     'no-detector': { type: 'boolean', default: false },
     detector: { type: 'string' },
     embedder: { type: 'string' },
@@ -258,6 +259,14 @@ export async function evalCommand(argv, { parse, openIndex, UsageError }) {
     });
     await writeFileAtomic(values.report, html);
     console.error(`report: ${values.report}`);
+  }
+  if (values.records) {
+    // One line per query, in input order: what each query got, for analyses the summary
+    // metrics cannot answer (which products cause the false suggestions, per-query scores).
+    const lines = records.map(({ image, expected, expectedCategory, top, suggestion, features }) =>
+      JSON.stringify({ image, expected, category: expectedCategory ?? null, top, suggestion: suggestion ?? null, features }));
+    await writeFileAtomic(values.records, lines.join('\n') + '\n');
+    console.error(`records: ${values.records}`);
   }
 }
 

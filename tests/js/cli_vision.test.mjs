@@ -147,8 +147,15 @@ test('eval prints the metrics and writes an HTML report', () => {
     { image: photo('val', 'Fruit/Apple/Pink-Lady', 1), expected: null },
   ].map((q) => JSON.stringify(q)).join('\n') + '\n');
   const report = join(dir, 'report.html');
-  const r = run('eval', '--catalog', index, '--labeled', labeled, '--report', report);
+  const recordsPath = join(dir, 'records.jsonl');
+  const r = run('eval', '--catalog', index, '--labeled', labeled, '--report', report, '--records', recordsPath);
   assert.equal(r.code, 0, r.err);
+  // --records: one line per query, in input order, with what it got.
+  const records = readFileSync(recordsPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(records.map((q) => q.expected), [...PRODUCTS.map(([id]) => id), null]);
+  assert.ok(records.every((q) => q.top.length > 0 && 'suggestion' in q && q.features.score1 === q.top[0].score));
+  assert.equal(records.filter((q, i) => i < PRODUCTS.length && q.top[0].id === q.expected).length / PRODUCTS.length,
+    JSON.parse(r.out).recall_at_1);
   const m = JSON.parse(r.out);
   for (const k of ['recall_at_1', 'recall_at_5', 'coverage', 'precision', 'false_suggestion_rate']) assert.ok(k in m, k);
   assert.equal(m.in_catalog, 4);
