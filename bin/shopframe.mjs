@@ -172,6 +172,11 @@ async function imageBuildSummary(values, result, buildSeconds) {
     const h = c.item.holdout;
     console.log(`  calibration (catalog hold-out, ${c.queries} queries, ${c.left_out_products} products left out): item threshold ${c.item.threshold}` +
       ` -> coverage ${h.coverage?.toFixed(3)}, precision ${h.precision?.toFixed(3) ?? '-'}, false suggestions ${h.false_suggestion_rate?.toFixed(3)}`);
+    const cat = c.category, clear = cat?.holdout?.clear_leader;
+    if (cat) {
+      console.log(`  category suggestions: threshold ${cat.threshold}; a leader clear of another category by ${Number.isFinite(cat.margin) ? cat.margin.toFixed(3) : 'never'}` +
+        (clear ? ` (on the hold-out: ${clear.right} of ${clear.shown} right)` : ''));
+    }
   } else {
     console.log('  not calibrated: the engine will not make item suggestions from this index');
   }

@@ -5,7 +5,8 @@
 // the top-1/top-2 margin, or the top-1 score itself) at or above the threshold the
 // calibration chose for <= 2% false suggestions (per category where it had enough data,
 // else global); failing that, a category suggestion when the leading products agree on a
-// category and the category confidence clears its own threshold; otherwise null.
+// category, or the leader is clear of a runner-up from another category by the calibrated
+// margin, and the category confidence clears its own threshold; otherwise null.
 import { logisticModel } from './eval/metrics.mjs';
 
 /** Confidence features of a ranked match list (best first). */
@@ -46,6 +47,16 @@ export function leadingCategory(matches) {
 }
 
 /**
+ * The top-1's category when the top two do not agree on one but the top-1 leads the
+ * runner-up by >= margin (calibrated; Infinity: never), else null. A category with a single
+ * product in the catalog can only be suggested this way.
+ */
+export function clearLeaderCategory(matches, margin) {
+  if (matches.length < 2 || !matches[0].category || matches[0].category === matches[1].category) return null;
+  return matches[0].score - matches[1].score >= margin ? matches[0].category : null;
+}
+
+/**
  * The threshold `field` of `category` in a calibration part's `by_category`, else `fallback`.
  * A stored null is an unreachable threshold (JSON writes Infinity as null): never.
  */
@@ -72,6 +83,7 @@ export function createPolicy(calibration) {
   const itemConfidence = (f) => (model ? model.predict(f) : f.score1);
   const itemThreshold = finiteOr(item?.threshold, Infinity);
   const categoryGlobal = finiteOr(category?.threshold, Infinity);
+  const categoryMargin = finiteOr(category?.margin, Infinity);  // absent (older indexes): majorities only
   const anyFinite = (part) => Object.values(part?.by_category ?? {}).some((e) => Number.isFinite(e?.threshold));
   return {
     calibrated: Number.isFinite(itemThreshold) || Number.isFinite(categoryGlobal) || anyFinite(item) || anyFinite(category),
@@ -83,7 +95,7 @@ export function createPolicy(calibration) {
       if (conf >= categoryThreshold(item, matches[0].category, 'threshold', itemThreshold)) {
         return { id: matches[0].id, kind: 'item', confidence: conf, title: matches[0].title };
       }
-      const cat = leadingCategory(matches);
+      const cat = leadingCategory(matches) ?? clearLeaderCategory(matches, categoryMargin);
       if (cat !== null && f.score1 >= categoryThreshold(category, cat, 'threshold', categoryGlobal)) {
         return { id: cat, kind: 'category', confidence: f.score1 };
       }

@@ -31,9 +31,13 @@ export function trackOptionsFrom(calibration, overrides = {}) {
   const categoryPart = video?.category ?? calibration?.category;
   const item = itemPart?.[itemField];
   const category = categoryPart?.threshold;
+  // The clear-leader margin is on the fused score, as the tracker's means are; video
+  // calibration does not choose one, so the image calibration's applies.
+  const margin = categoryPart?.margin ?? calibration?.category?.margin;
   return {
     itemThreshold: Number.isFinite(item) ? item : null,
     categoryThreshold: Number.isFinite(category) ? category : null,
+    categoryMargin: Number.isFinite(margin) ? margin : null,
     categoryItemThresholds: byCategoryOf(itemPart, itemField),
     categoryThresholds: byCategoryOf(categoryPart, 'threshold'),
     ...overrides,
@@ -147,7 +151,8 @@ export async function analyzeVideo(engine, frames, options = {}) {
 
 // Tracker settings that let every track decide, to measure what it would decide on (never to
 // show): items at any score (the runner-up margin and the minimum samples still apply), and,
-// in a second tracker, categories at any score whenever the leading items agree on one.
+// in a second tracker, categories at any score whenever the leading items agree on one (or
+// the leader is clear by the calibrated margin).
 const MEASURE_ITEMS = { itemThreshold: -Infinity, categoryThreshold: null, categoryItemThresholds: {}, categoryThresholds: {} };
 const MEASURE_CATEGORIES = { itemThreshold: null, categoryThreshold: -Infinity, categoryItemThresholds: {}, categoryThresholds: {} };
 
@@ -187,9 +192,12 @@ export async function segmentEvidence(engine, frames, segments, options = {}) {
   const tables = new TrackTables();
   const end = Math.max(...segments.map((s) => s.to));
   const states = segments.map((seg) => ({ seg, samples: 0, trackers: null, items: new Map(), categories: new Map() }));
+  // Categories are measured as analysis finds them: by majority, or by the image
+  // calibration's clear-leader margin.
+  const { categoryMargin } = trackOptionsFrom(engine.calibration);
   const open = (st) => {
     st.trackers = [MEASURE_ITEMS, MEASURE_CATEGORIES].map((measure) =>
-      createTracker(core, { ...options.track, ...measure }, tables.categories, tables.categoryNames));
+      createTracker(core, { categoryMargin, ...options.track, ...measure }, tables.categories, tables.categoryNames));
   };
   try {
     for await (const f of frames) {

@@ -55,9 +55,11 @@ function prepareWebDemo(data) {
   const stale = (output, ...inputs) => !existsSync(output) || inputs.some((i) => statSync(i).mtimeMs > statSync(output).mtimeMs);
   node(join(root, 'tools', 'grocery.mjs'), '--data', data, '--out', g);
   const index = join(web, 'catalog.sfi');
-  // The default embedder's manifest too: an index built with another embedder is rebuilt.
+  // The default embedder's manifest too: an index built with another embedder is rebuilt; and
+  // the code that adapts and calibrates it (embeddings are cached, so a rebuild takes a minute).
   const embedder = join(root, 'models', `${DEFAULT_MODELS.embedder}.json`);
-  if (stale(index, join(g, 'catalog-open.jsonl'), embedder)) cli('catalog', 'build', join(g, 'catalog-open.jsonl'), '-o', index);
+  const builders = ['node/image_catalog.mjs', 'eval/metrics.mjs'].map((f) => join(root, 'js', f));
+  if (stale(index, join(g, 'catalog-open.jsonl'), embedder, ...builders)) cli('catalog', 'build', join(g, 'catalog-open.jsonl'), '-o', index);
   cli('catalog', 'inspect', index);
   const spec = join(root, 'web', 'sample-video.json');
   if (stale(join(web, 'sample.webm'), spec) || stale(join(web, 'sample.json'), spec)) {

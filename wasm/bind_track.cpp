@@ -65,8 +65,9 @@ val suggestions_json(const std::vector<sf::track::suggestion>& all) {
 
 class wasm_tracker {
  public:
-  // options: { minSamples, itemThreshold, categoryThreshold, minMargin, minIou, minCosine,
-  //            reacquireCosine, maxGap, mergeGap } (any subset; null thresholds = never),
+  // options: { minSamples, itemThreshold, categoryThreshold, minMargin, categoryMargin, minIou,
+  //            minCosine, reacquireCosine, maxGap, mergeGap } (any subset; null thresholds and
+  //            categoryMargin = never),
   //   categoryItemThresholds / categoryThresholds: [[category ordinal, threshold], ...] that
   //   replace the global ones for that category's items / for suggesting that category.
   explicit wasm_tracker(val o) {
@@ -78,6 +79,7 @@ class wasm_tracker {
     opt.category_item_thresholds = ordinal_thresholds(o, "categoryItemThresholds");
     opt.category_thresholds = ordinal_thresholds(o, "categoryThresholds");
     opt.min_margin = num(o, "minMargin", opt.min_margin);
+    opt.category_margin = o["categoryMargin"].isNull() ? INFINITY : num(o, "categoryMargin", opt.category_margin);
     opt.min_iou = num(o, "minIou", opt.min_iou);
     opt.min_cosine = num(o, "minCosine", opt.min_cosine);
     opt.reacquire_cosine = num(o, "reacquireCosine", opt.reacquire_cosine);

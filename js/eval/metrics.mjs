@@ -460,3 +460,54 @@ export function calibrateByCategory(records, {
     min_in_catalog: mins.minInCatalog, min_out_of_catalog: mins.minOutOfCatalog, dropped,
   };
 }
+
+// ---------------------------------------------------------------------------------------
+// The clear-leader path of category suggestions.
+
+/**
+ * The margin for suggesting the leading product's category when the top two products belong
+ * to different categories (so they do not agree on one): the leader must beat the runner-up
+ * by at least this much. A category with a single product in the catalog can only be
+ * suggested this way.
+ *
+ * Chosen on calibration records like the thresholds: sweeping the margin from the widest
+ * down, the suggestions this path makes must stay >= 1 - maxFalseRate right (the category of
+ * the leader is the query's), stopping at the first violation; the lowest margin reached
+ * wins. Infinity (the path stays off) when the widest margin is already wrong or no record
+ * is eligible.
+ *
+ * @param {{ expectedCategory: string|null, top: { category?: string|null, score: number }[] }[]} records
+ *   expectedCategory: the query's category when the catalog has it, else null (always wrong).
+ * @param {{ maxFalseRate?: number, eligible?: (r) => boolean }} [options]
+ *   eligible(r): whether a record would reach this path (no item shown, the leader's score
+ *   clears the category threshold); the two leaders' categories are checked here.
+ * @returns {{ margin: number, shown: number, right: number, eligible: number }}
+ */
+export function calibrateCategoryMargin(records, { maxFalseRate = 0.02, eligible = () => true } = {}) {
+  if (!Array.isArray(records)) throw new TypeError('records must be an array');
+  if (typeof maxFalseRate !== 'number' || !(maxFalseRate >= 0 && maxFalseRate <= 1)) {
+    throw new RangeError(`maxFalseRate must be a number in [0, 1], got ${maxFalseRate}`);
+  }
+  const candidates = [];
+  for (const r of records) {
+    const [a, b] = r.top ?? [];
+    if (!a || !b || !hasId(a.category) || sameId(a.category, b.category) || !eligible(r)) continue;
+    const margin = a.score - b.score;
+    if (!Number.isFinite(margin)) continue;
+    candidates.push({ margin, right: hasId(r.expectedCategory) && sameId(a.category, r.expectedCategory) });
+  }
+  candidates.sort((x, y) => y.margin - x.margin);
+  let best = { margin: Infinity, shown: 0, right: 0 };
+  let shown = 0, right = 0;
+  const tolerance = 1e-12;
+  for (let i = 0; i < candidates.length;) {
+    const m = candidates[i].margin;
+    for (; i < candidates.length && candidates[i].margin === m; ++i) {
+      shown++;
+      if (candidates[i].right) right++;
+    }
+    if (shown - right > maxFalseRate * shown + tolerance) break;
+    best = { margin: m, shown, right };
+  }
+  return { ...best, eligible: candidates.length };
+}

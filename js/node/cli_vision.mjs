@@ -5,7 +5,7 @@ import { dirname, resolve } from 'node:path';
 
 import { ShopframeError } from '../errors.mjs';
 import { createEngine } from '../engine.mjs';
-import { calibrate, calibrateByCategory, categoryMinimums, confidenceModel, evaluate, precisionCoverageCurve } from '../eval/metrics.mjs';
+import { calibrate, calibrateByCategory, calibrateCategoryMargin, categoryMinimums, confidenceModel, evaluate, precisionCoverageCurve } from '../eval/metrics.mjs';
 import { categoryThreshold, leadingCategory } from '../decide.mjs';
 import { renderReport } from '../eval/report.mjs';
 import { writeFileAtomic } from './atomic_write.mjs';
@@ -310,6 +310,15 @@ function calibrateImages(records, { maxFalseRate, minimums, source }) {
     ? calibrateByCategory(categoryRecords, { ...byCandidate, confidenceOf: (r) => r.features.score1, categoryOf: (r) => r.top[0].id })
     : null;
   const nulls = records.filter((r) => r.expected === null).length;
+  const itemPart = { threshold: item.threshold, by_category: byCategory };
+  const categoryPart = thresholdPart(category);
+  // The clear-leader margin, on the queries that would reach it (no item shown, the leader
+  // over its category threshold); measured like the thresholds, so only with categories.
+  const clearLeader = category && calibrateCategoryMargin(records, {
+    maxFalseRate,
+    eligible: (r) => model.predict(r.features) < categoryThreshold(itemPart, r.top[0]?.category, 'threshold', item.threshold) &&
+      r.features.score1 >= categoryThreshold(categoryPart, r.top[0]?.category, 'threshold', category.threshold),
+  });
   return {
     model,
     item,
@@ -318,7 +327,8 @@ function calibrateImages(records, { maxFalseRate, minimums, source }) {
       item: { threshold: item.threshold, score_threshold: score.threshold,
         model: { features: model.features, weights: model.weights, bias: model.bias },
         holdout: holdoutOf(item), by_category: byCategory, per_category: perCategoryTable(item) },
-      category: thresholdPart(category),
+      category: categoryPart && { ...categoryPart, margin: clearLeader.margin,
+        holdout: { ...categoryPart.holdout, clear_leader: { eligible: clearLeader.eligible, shown: clearLeader.shown, right: clearLeader.right } } },
     },
   };
 }

@@ -10,7 +10,7 @@ import { buildIndexDetailed, loadIndex, parseCatalog, ShopframeError } from '../
 import { createVision } from '../vision.mjs';
 import { DEFAULT_MODELS } from '../engine.mjs';
 import { resolveModel } from '../models.mjs';
-import { calibrate, confidenceModel } from '../eval/metrics.mjs';
+import { calibrate, calibrateCategoryMargin, confidenceModel } from '../eval/metrics.mjs';
 import { FUSION_K, fuseMatches, leadingCategory, matchFeatures } from '../decide.mjs';
 import { EmbeddingCache } from './embedding_cache.mjs';
 
@@ -105,6 +105,12 @@ async function calibrateOnHoldout({ vectors, dim, items, labels, images, adapt, 
   const model = confidenceModel(records);
   const item = calibrate(records, { maxFalseRate, confidenceOf: (rec) => model.predict(rec.features) });
   const category = calibrate(categoryRecords, { maxFalseRate, confidenceOf: (rec) => rec.features.score1 });
+  // The clear-leader path: where the top two products disagree on a category, the leader's
+  // category when it leads by a margin the hold-out supports (the only way to suggest a
+  // category that has one product).
+  const clearLeader = calibrateCategoryMargin(
+    records.map((rec, i) => ({ ...rec, expectedCategory: categoryRecords[i].expected })),
+    { maxFalseRate, eligible: (rec) => model.predict(rec.features) < item.threshold && rec.features.score1 >= category.threshold });
   // The same operating point on the raw fused score, for the video tracker (it aggregates
   // scores over a track's samples and compares them with this).
   const itemScore = calibrate(records, { maxFalseRate, confidenceOf: (rec) => rec.features.score1 });
@@ -117,8 +123,9 @@ async function calibrateOnHoldout({ vectors, dim, items, labels, images, adapt, 
     item: { threshold: item.threshold, score_threshold: itemScore.threshold,
       model: { features: model.features, weights: model.weights, bias: model.bias },
       holdout: { coverage: item.coverage, precision: item.precision, false_suggestion_rate: item.false_suggestion_rate } },
-    category: { threshold: category.threshold,
-      holdout: { coverage: category.coverage, precision: category.precision, false_suggestion_rate: category.false_suggestion_rate } },
+    category: { threshold: category.threshold, margin: clearLeader.margin,
+      holdout: { coverage: category.coverage, precision: category.precision, false_suggestion_rate: category.false_suggestion_rate,
+        clear_leader: { eligible: clearLeader.eligible, shown: clearLeader.shown, right: clearLeader.right } } },
   };
 }
 

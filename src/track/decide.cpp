@@ -57,12 +57,16 @@ std::optional<suggestion> tracker::decide(const track_state& t) const {
   // majority (and at least 2) of the top items share it. Only the leader's: when the best item
   // belongs elsewhere, a majority of its rivals is a guess between sibling categories (an oat
   // milk led by Oatly, outvoted by two soy milks), and abstaining beats naming the wrong one.
+  // Without a majority, a leader clear of a runner-up from another category by the calibrated
+  // margin still names its category: a category of one product has no majority to find.
   const size_t n = std::min<size_t>(opt_.category_top_n, items.size());
   const uint32_t c = top.e->category;
   if (c == no_category) return std::nullopt;
   size_t votes = 0;
   for (size_t j = 0; j < n; ++j) votes += items[j].e->category == c;
-  if (votes < 2 || 2 * votes <= n) return std::nullopt;
+  const bool majority = votes >= 2 && 2 * votes > n;
+  const bool clear_leader = (items.size() < 2 || items[1].e->category != c) && top.score - runner_up >= opt_.category_margin;
+  if (!majority && !clear_leader) return std::nullopt;
   const evidence& ce = t.categories.at(c);
   if (mean(ce) >= lookup(opt_.category_thresholds, c, opt_.category_threshold)) return make(kind::category, c, ce);
   return std::nullopt;

@@ -80,7 +80,10 @@ struct options {
   //   runner-up by >= min_margin. Otherwise the best item's category when a strict majority (and
   //   at least 2) of the top category_top_n items share it and that category's aggregated score
   //   (per sample: its best listed item, absent -> the list's lowest score) >= its threshold; a
-  //   majority that the best item is not part of is not enough. Otherwise none.
+  //   majority that the best item is not part of is not enough. Without a majority, the best
+  //   item's category still when the runner-up belongs to another category and the best item
+  //   beats it by >= category_margin (the only way to a category with one product). Otherwise
+  //   none.
   // The defaults are placeholders for cosine scores; pass the thresholds the catalog calibrated.
   uint32_t min_samples = 2;       // >= 1
   float item_threshold = 0.75f;   // global; +infinity disables item suggestions
@@ -89,6 +92,7 @@ struct options {
   float min_margin = 0.05f;       // >= 0
   uint32_t category_top_n = 3;    // >= 2
   float category_threshold = 0.65f;
+  float category_margin = std::numeric_limits<float>::infinity();  // >= 0; infinity: majorities only
   std::unordered_map<uint32_t, float> category_thresholds;       // per category
 
   double merge_gap = 1.0;         // seconds; finish() joins suggestions of one id this close, >= 0

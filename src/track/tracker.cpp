@@ -27,6 +27,7 @@ result<void> check_options(const options& o) {
   if (o.min_samples < 1) return bad("options.min_samples must be >= 1");
   if (o.category_top_n < 2) return bad("options.category_top_n must be >= 2");
   if (!(o.min_margin >= 0)) return bad("options.min_margin " + num(o.min_margin) + " must be >= 0");
+  if (!(o.category_margin >= 0)) return bad("options.category_margin " + num(o.category_margin) + " must be >= 0");
   if (!(o.merge_gap >= 0)) return bad("options.merge_gap " + num(o.merge_gap) + " must be >= 0");
   // Thresholds may be +-infinity (always / never), never NaN: a NaN silently means "never".
   if (std::isnan(o.item_threshold)) return bad("options.item_threshold is NaN");

@@ -238,6 +238,8 @@ test('calibrate: per-category thresholds and video segments, with a report; olde
     ...[2, 3].map((i) => ({ image: photo('val', 'Fruit/Apple/Pink-Lady', i), expected: null, category: 'Fruit/Apple' })),
     ...[1, 2].map((i) => ({ image: photo('val', 'Fruit/Apple/Golden-Delicious', i), expected: null, category: 'Fruit/Apple' })),
     ...[1, 2].map((i) => ({ image: photo('val', 'Packages/Milk/Arla-Medium-Fat-Milk', i), expected: null, category: 'Packages/Milk' })),
+    // A kind of product the catalog lacks: false category suggestions become measurable.
+    { image: photo('val', 'Fruit/Pineapple', 1), expected: null, category: null },
   ];
   // A 9 s video: Banana, then Pink-Lady (not in the catalog), then milk; one segment each.
   const spec = join(dir, 'clip.json');
@@ -263,11 +265,11 @@ test('calibrate: per-category thresholds and video segments, with a report; olde
 
   // Images: every category of a top-1 product is in the table, with its queries; the ones with
   // >= 2 of each kind have their own threshold, which keeps to the target on their queries.
-  assert.deepEqual([c.queries, c.in_catalog, c.out_of_catalog], [16, 10, 6]);
+  assert.deepEqual([c.queries, c.in_catalog, c.out_of_catalog], [17, 10, 7]);
   const table = c.item.per_category;
   assert.deepEqual([table.min_in_catalog, table.min_out_of_catalog], [2, 2]);
   assert.equal(table.categories.reduce((a, row) => a + row.in_catalog, 0), 10);
-  assert.equal(table.categories.reduce((a, row) => a + row.out_of_catalog, 0), 6);
+  assert.equal(table.categories.reduce((a, row) => a + row.out_of_catalog, 0), 7);
   for (const row of table.categories) {
     assert.equal(row.own, !table.dropped && row.in_catalog >= 2 && row.out_of_catalog >= 2, JSON.stringify(row));
     if (row.own) assert.ok(row.false_suggestion_rate <= 0.02, JSON.stringify(row));
@@ -277,6 +279,10 @@ test('calibrate: per-category thresholds and video segments, with a report; olde
   assert.deepEqual(Object.keys(c.item.by_category).sort(), own.sort());
   for (const category of own) assert.ok('threshold' in c.item.by_category[category] && 'score_threshold' in c.item.by_category[category]);
   assert.ok(c.item.holdout.false_suggestion_rate <= 0.02);
+  // Category thresholds and the clear-leader margin, from the queries that carry categories.
+  assert.ok('threshold' in c.category && 'margin' in c.category, JSON.stringify(c.category));
+  const clear = c.category.holdout.clear_leader;
+  assert.ok(clear.right <= clear.shown && clear.shown <= clear.eligible && clear.eligible <= 17, JSON.stringify(clear));
 
   // Video: one record per segment, thresholds for the tracker.
   assert.deepEqual([c.video.segments, c.video.in_catalog, c.video.out_of_catalog, c.video.fps], [3, 2, 1, 2]);

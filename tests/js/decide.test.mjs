@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { categoryThreshold, createPolicy, fuseMatches, leadingCategory, matchFeatures } from '../../js/decide.mjs';
+import { categoryThreshold, clearLeaderCategory, createPolicy, fuseMatches, leadingCategory, matchFeatures } from '../../js/decide.mjs';
 
 const m = (id, score, category = 'C') => ({ id, score, category, title: id });
 
@@ -49,6 +49,26 @@ test('createPolicy: uncalibrated abstains; item, then category, then nothing', (
   const lm = createPolicy({ item: { threshold: 0.5, model: { features: ['margin'], weights: [10], bias: -2 } } });
   assert.equal(lm.decide([m('a', 0.9), m('b', 0.5)]).kind, 'item');   // sigmoid(10*0.4-2) > 0.5
   assert.equal(lm.decide([m('a', 0.9), m('b', 0.85)]), null);        // sigmoid(0.5-2) < 0.5
+});
+
+test('clearLeaderCategory and the calibrated margin: a leader clear of another category names its own', () => {
+  const mushroom = [m('brown-cap', 0.77, 'Vegetables/Mushroom'), m('sweet-potato', 0.62, 'Vegetables/Potato'), m('beet', 0.56, 'Vegetables')];
+  assert.equal(clearLeaderCategory(mushroom, 0.1), 'Vegetables/Mushroom');
+  assert.equal(clearLeaderCategory(mushroom, 0.2), null);        // leads by 0.15 only
+  assert.equal(clearLeaderCategory(mushroom, Infinity), null);
+  // Agreement is leadingCategory's case, not this one; no category or one match: nothing.
+  assert.equal(clearLeaderCategory([m('a', 0.9, 'X'), m('b', 0.1, 'X')], 0), null);
+  assert.equal(clearLeaderCategory([m('a', 0.9, null), m('b', 0.1, 'Y')], 0), null);
+  assert.equal(clearLeaderCategory([m('a', 0.9, 'X')], 0), null);
+
+  const p = createPolicy(JSON.parse(JSON.stringify({ item: { threshold: 0.9 }, category: { threshold: 0.7, margin: 0.1 } })));
+  assert.deepEqual(p.decide(mushroom), { id: 'Vegetables/Mushroom', kind: 'category', confidence: 0.77 });
+  assert.equal(p.decide([m('a', 0.77, 'X'), m('b', 0.72, 'Y')]), null);  // not clear
+  assert.equal(p.decide([m('a', 0.65, 'X'), m('b', 0.3, 'Y')]), null);   // clear, under the category threshold
+  // Older indexes have no margin (and JSON writes an unreachable one as null): majorities only.
+  for (const category of [{ threshold: 0.7 }, JSON.parse(JSON.stringify({ threshold: 0.7, margin: Infinity }))]) {
+    assert.equal(createPolicy({ item: { threshold: 0.9 }, category }).decide(mushroom), null);
+  }
 });
 
 test('createPolicy: per-category thresholds replace the global ones for that category', () => {

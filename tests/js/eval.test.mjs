@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
-  calibrate, calibrateByCategory, categoryMinimums, confidenceModel, evaluate, logisticModel, operatingPoint, precisionCoverageCurve,
+  calibrate, calibrateByCategory, calibrateCategoryMargin, categoryMinimums, confidenceModel, evaluate, logisticModel, operatingPoint, precisionCoverageCurve,
 } from '../../js/eval/metrics.mjs';
 import { escapeHtml, renderReport } from '../../js/eval/report.mjs';
 
@@ -297,6 +297,32 @@ test('calibrateByCategory: falls back to one threshold when the combination woul
   assert.equal(c.threshold, c.global_only.threshold);
   assert.equal(c.false_suggestion_rate, 2 / 8);
   assert.ok(c.categories.every((r) => !r.own));
+});
+
+test('calibrateCategoryMargin: the lowest margin whose clear-leader suggestions stay right enough', () => {
+  // Leader (category X unless given) and runner-up (category Y): margin = a - b.
+  const q = (margin, expectedCategory, category = 'X') => ({
+    expectedCategory, top: [{ id: 'a', category, score: 0.8 }, { id: 'b', category: 'Y', score: 0.8 - margin }],
+  });
+  const records = [q(0.30, 'X'), q(0.25, 'X'), q(0.20, 'X'), q(0.15, null), q(0.10, 'X'), q(0.05, 'X'),
+    { expectedCategory: 'X', top: [{ id: 'a', category: 'X', score: 0.9 }, { id: 'c', category: 'X', score: 0.1 }] },  // agreement: not this path
+    { expectedCategory: 'X', top: [{ id: 'a', category: 'X', score: 0.9 }] }];  // no runner-up
+  // 0% wrong allowed: stops before the out-of-catalog query at 0.15.
+  const strict = calibrateCategoryMargin(records, { maxFalseRate: 0 });
+  assert.deepEqual({ ...strict, margin: undefined }, { margin: undefined, shown: 3, right: 3, eligible: 6 });
+  assert.ok(Math.abs(strict.margin - 0.2) < 1e-9);
+  // 25% allowed: 1 wrong of 4 at 0.15 is fine, and the rest are right.
+  const lenient = calibrateCategoryMargin(records, { maxFalseRate: 0.25 });
+  assert.equal(lenient.shown, 6);
+  assert.ok(Math.abs(lenient.margin - 0.05) < 1e-9);
+  // The widest margin wrong (a leader from another category than the query's): never.
+  assert.equal(calibrateCategoryMargin([q(0.3, 'Z'), q(0.2, 'X')], { maxFalseRate: 0.02 }).margin, Infinity);
+  // Only eligible records count (e.g. those an item suggestion already answered are not).
+  const some = calibrateCategoryMargin(records, { maxFalseRate: 0, eligible: (r) => r.top[0].score - r.top[1].score < 0.12 });
+  assert.equal(some.eligible, 2);
+  assert.ok(Math.abs(some.margin - 0.05) < 1e-9);
+  assert.deepEqual(calibrateCategoryMargin([], {}), { margin: Infinity, shown: 0, right: 0, eligible: 0 });
+  assert.throws(() => calibrateCategoryMargin(records, { maxFalseRate: 2 }), RangeError);
 });
 
 test('renderReport: per-category tables, thin categories marked as on the global threshold', () => {

@@ -89,7 +89,7 @@ test('detectEvery 2: the detector runs on every other sample and at the cut; the
 
 test('uncalibrated thresholds: no suggestions at all', async () => {
   const { index, video } = await fx;
-  assert.deepEqual(trackOptionsFrom(null), { itemThreshold: null, categoryThreshold: null, categoryItemThresholds: {}, categoryThresholds: {} });
+  assert.deepEqual(trackOptionsFrom(null), { itemThreshold: null, categoryThreshold: null, categoryMargin: null, categoryItemThresholds: {}, categoryThresholds: {} });
   const engine = await createEngine({ index, models: { detector: null } });
   try {
     const r = await analyzeVideo(engine, readVideoFrames(video, { fps: 2 }), { track: trackOptionsFrom(null) });
@@ -118,15 +118,18 @@ test('bad tracker input is a clear error, not a crash', async () => {
 test('trackOptionsFrom: video thresholds first, else the image score thresholds, per category by name', () => {
   const image = {
     item: { threshold: 0.9, score_threshold: 0.7, by_category: { Fruit: { threshold: 0.95, score_threshold: 0.8 }, Milk: { threshold: 0.5 } } },
-    category: { threshold: 0.6, by_category: { Fruit: { threshold: 0.65 } } },
+    category: { threshold: 0.6, margin: 0.1, by_category: { Fruit: { threshold: 0.65 } } },
   };
   assert.deepEqual(trackOptionsFrom(image), {
-    itemThreshold: 0.7, categoryThreshold: 0.6, categoryItemThresholds: { Fruit: 0.8 }, categoryThresholds: { Fruit: 0.65 },
+    itemThreshold: 0.7, categoryThreshold: 0.6, categoryMargin: 0.1, categoryItemThresholds: { Fruit: 0.8 }, categoryThresholds: { Fruit: 0.65 },
   });
   const video = JSON.parse(JSON.stringify({ ...image, video: { item: { threshold: 0.75, by_category: { Milk: { threshold: Infinity } } } } }));
   assert.deepEqual(trackOptionsFrom(video), {  // no video category part: the image one
-    itemThreshold: 0.75, categoryThreshold: 0.6, categoryItemThresholds: { Milk: null }, categoryThresholds: { Fruit: 0.65 },
+    itemThreshold: 0.75, categoryThreshold: 0.6, categoryMargin: 0.1, categoryItemThresholds: { Milk: null }, categoryThresholds: { Fruit: 0.65 },
   });
+  // A video category part without a margin keeps the image one; an unreachable one is null.
+  assert.equal(trackOptionsFrom({ ...video, video: { ...video.video, category: { threshold: 0.7 } } }).categoryMargin, 0.1);
+  assert.equal(trackOptionsFrom(JSON.parse(JSON.stringify({ category: { threshold: 0.6, margin: Infinity } }))).categoryMargin, null);
   assert.equal(trackOptionsFrom({ video: { item: { threshold: null } } }).itemThreshold, null);  // never
   assert.deepEqual(trackOptionsFrom(image, { categoryItemThresholds: {} }).categoryItemThresholds, {});
 });

@@ -210,6 +210,42 @@ TEST_CASE("track: ambiguous items fall back to their shared category, or to noth
   CHECK(item[0].what == kind::item);
 }
 
+TEST_CASE("track: a clear leader names its category when no majority can", "[track]") {
+  // The milk (item 3, the only product of its category) leads an apple and a dairy item by
+  // 0.10 each sample, below the item threshold: no majority is possible for a one-product
+  // category, so only the calibrated margin can name it.
+  auto run = [](options opt, float second = 0.75f) {
+    opt.item_threshold = 0.9f;
+    opt.category_threshold = 0.8f;
+    tracker t(opt);
+    for (int i = 0; i < 5; ++i)
+      add(t, 0.5 * i, {{box_at(100, 100, kJitter[i]), emb(0, i), {m(3, 0.85f), m(1, second), m(4, 0.70f)}}});
+    return t.finish();
+  };
+  CHECK(run(options{}).empty());  // the default margin is infinite: majorities only
+
+  options calibrated;
+  calibrated.category_margin = 0.08f;
+  const auto milk = run(calibrated);
+  REQUIRE(milk.size() == 1);
+  CHECK(milk[0].what == kind::category);
+  CHECK(milk[0].id == kMilk);
+  CHECK(milk[0].confidence == Approx(0.85f));
+
+  CHECK(run(calibrated, 0.80f).empty());  // leads by 0.05 < 0.08
+
+  options strict = calibrated;
+  strict.category_thresholds[kMilk] = 0.9f;  // the category's own threshold still applies
+  CHECK(run(strict).empty());
+
+  options negative;
+  negative.category_margin = -0.1f;
+  tracker bad(negative);
+  auto r = bad.add_sample(0, false, {apple(0)});
+  REQUIRE_FALSE(r.ok());
+  CHECK_THAT(r.err().message, Catch::Contains("category_margin"));
+}
+
 TEST_CASE("track: per-item and per-category item thresholds", "[track]") {
   auto run = [](const options& opt) {
     tracker t(opt);
