@@ -28,7 +28,7 @@ sf catalog build $g/catalog-open.jsonl -o $g/open.sfi "${embedder[@]}" --json > 
 for run in "adapted queries" "raw queries" "open queries-open" "open queries-open-all"; do
   set -- $run
   sf eval --catalog $g/$1.sfi --labeled $g/$2.jsonl --report $g/eval-$2-$1.html --records $g/records-$2-$1.jsonl > $g/eval-$2-$1.json
-  echo "== $1 ($2)"; node -e "const m=require('./$g/eval-$2-$1.json'); console.log(JSON.stringify({r1:m.recall_at_1,r5:m.recall_at_5,coverage:m.coverage,precision:m.precision,fsr:m.false_suggestion_rate,oracle:m.oracle_at_max_false_rate}))"
+  echo "== $1 ($2)"; node -e "const m=require('./$g/eval-$2-$1.json'); console.log(JSON.stringify({r1:m.recall_at_1,r5:m.recall_at_5,coverage:m.coverage,precision:m.precision,fsr:m.false_suggestion_rate,item_or_category:m.item_or_category,oracle:m.oracle_at_max_false_rate}))"
 done
 # Calibration on photos apart from the catalog, evaluated on out-of-catalog products it never
 # saw: calibrate on half a of queries-open-all (half the in-catalog val photos, every photo of
@@ -39,5 +39,5 @@ for fold in "a b" "b a"; do
   sf calibrate --catalog $g/open.sfi --labeled $g/queries-open-all-$1.jsonl -o $g/open-calibrated-$1.sfi --report $g/calibrate-open-$1.html > $g/calibrate-open-$1.json
   sf eval --catalog $g/open-calibrated-$1.sfi --labeled $g/queries-open-all-$2.jsonl --report $g/eval-open-calibrated-$1-on-$2.html --records $g/records-open-calibrated-$1-on-$2.jsonl > $g/eval-open-calibrated-$1-on-$2.json
   echo "== open, calibrated on half $1, evaluated on half $2"
-  node -e "const m=require('./$g/eval-open-calibrated-$1-on-$2.json'); console.log(JSON.stringify({r1:m.recall_at_1,coverage:m.coverage,precision:m.precision,fsr:m.false_suggestion_rate,categories:m.category_suggestions}))"
+  node -e "const m=require('./$g/eval-open-calibrated-$1-on-$2.json'); console.log(JSON.stringify({r1:m.recall_at_1,coverage:m.coverage,precision:m.precision,fsr:m.false_suggestion_rate,categories:m.category_suggestions,item_or_category:m.item_or_category}))"
 done

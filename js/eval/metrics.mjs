@@ -48,12 +48,16 @@ function percentile(sorted, p) {
  *   precision: number|null, false_suggestion_rate: number|null, queries: number,
  *   in_catalog: number, out_of_catalog: number,
  *   category_suggestions: { shown: number, right: number },
+ *   item_or_category: { coverage: number|null, wrong_rate: number|null },
  *   timings_ms: Record<string, { mean: number, p50: number, p95: number }> }}
+ * item_or_category: the share of in-catalog queries that got their product or their
+ * category (`expectedCategory`), and of out-of-catalog queries that got an item or a
+ * category other than their own (any suggestion when they name no category).
  */
 export function evaluate(records) {
   assertRecords(records);
   let inCatalog = 0, outOfCatalog = 0, hit1 = 0, hit5 = 0, covered = 0;
-  let shown = 0, right = 0, falseShown = 0, categoryShown = 0, categoryRight = 0;
+  let shown = 0, right = 0, falseShown = 0, categoryShown = 0, categoryRight = 0, answered = 0, wronglyAnswered = 0;
   const timings = new Map(); // stage -> values, in order of first appearance
   for (const r of records) {
     const expected = expectedOf(r);
@@ -73,11 +77,16 @@ export function evaluate(records) {
       shown++;
       if (sameId(s.id, expected)) right++;
     }
-    if (s != null && s.kind === 'category') {
+    // A category suggestion names its category in `category` if present, else in `id`.
+    const categoryShownHere = s != null && s.kind === 'category';
+    const categoryRightHere = categoryShownHere && hasId(r.expectedCategory) && sameId(s.category ?? s.id, r.expectedCategory);
+    if (categoryShownHere) {
       categoryShown++;
-      // A category suggestion names its category in `category` if present, else in `id`.
-      if (hasId(r.expectedCategory) && sameId(s.category ?? s.id, r.expectedCategory)) categoryRight++;
+      if (categoryRightHere) categoryRight++;
     }
+    // At either level: the product named, or its kind; out of the catalog, an item or another kind is wrong.
+    if (expected !== null && ((itemShown && sameId(s.id, expected)) || categoryRightHere)) answered++;
+    if (expected === null && (itemShown || (categoryShownHere && !categoryRightHere))) wronglyAnswered++;
     if (r.timings_ms && typeof r.timings_ms === 'object') {
       for (const [stage, v] of Object.entries(r.timings_ms)) {
         if (typeof v !== 'number' || !Number.isFinite(v)) continue;
@@ -102,6 +111,7 @@ export function evaluate(records) {
     in_catalog: inCatalog,
     out_of_catalog: outOfCatalog,
     category_suggestions: { shown: categoryShown, right: categoryRight },
+    item_or_category: { coverage: ratio(answered, inCatalog), wrong_rate: ratio(wronglyAnswered, outOfCatalog) },
     timings_ms: timingStats,
   };
 }

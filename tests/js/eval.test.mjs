@@ -27,7 +27,7 @@ const fixture = [
 test('evaluate: exact metrics on a hand-computed fixture', () => {
   const m = evaluate(fixture);
   assert.deepEqual(Object.keys(m).sort(), [
-    'category_suggestions', 'coverage', 'false_suggestion_rate', 'in_catalog', 'out_of_catalog',
+    'category_suggestions', 'coverage', 'false_suggestion_rate', 'in_catalog', 'item_or_category', 'out_of_catalog',
     'precision', 'queries', 'recall_at_1', 'recall_at_5', 'timings_ms',
   ]);
   assert.equal(m.queries, 6);
@@ -39,6 +39,16 @@ test('evaluate: exact metrics on a hand-computed fixture', () => {
   assert.equal(m.precision, 1 / 3); // shown: q1 (right), q2 (wrong), q4 (wrong, not in catalog)
   assert.equal(m.false_suggestion_rate, 1 / 2); // q4 of q4, q5
   assert.deepEqual(m.category_suggestions, { shown: 2, right: 1 }); // q5 right, q6 wrong
+  // Either level: q1 only of the in-catalog four (q6's category is not its own); out of the
+  // catalog q4's item is wrong, q5's category is its own.
+  assert.deepEqual(m.item_or_category, { coverage: 1 / 4, wrong_rate: 1 / 2 });
+  const levels = evaluate([
+    rec('a.jpg', 'A', ['B'], { id: 'fruit', kind: 'category', confidence: 0.5 }, { expectedCategory: 'fruit' }),  // its kind: right
+    rec('b.jpg', 'A', ['A'], null, { expectedCategory: 'fruit' }),
+    rec('c.jpg', null, ['B'], { id: 'fruit', kind: 'category', confidence: 0.5 }),  // names no category: any is wrong
+    rec('d.jpg', null, ['B'], null),
+  ]);
+  assert.deepEqual(levels.item_or_category, { coverage: 1 / 2, wrong_rate: 1 / 2 });
   // Nearest-rank percentiles; stages only present in some records use only those.
   assert.deepEqual(m.timings_ms, {
     total: { mean: 35, p50: 30, p95: 60 },
