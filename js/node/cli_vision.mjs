@@ -498,6 +498,11 @@ async function writeCalibrationReport(values, { images, video, maxFalseRate }) {
     perCategory.push(perCategoryReport('Image item thresholds (logistic confidence) per category of the top-1 product', item));
     const cat = calibration.category?.per_category;
     if (cat) perCategory.push(perCategoryReport('Image category-suggestion thresholds per suggested category', { ...cat, threshold: calibration.category.threshold }));
+    const margin = calibration.category?.margin, clear = calibration.category?.holdout?.clear_leader;
+    if (clear) {
+      notes.push(`Category of a clear leader (top two in different categories): margin ${Number.isFinite(margin) ? margin.toFixed(3) : 'never'}; ` +
+        `${clear.right} of the ${clear.shown} suggestions it made on its calibration queries named their category (${clear.eligible} could have reached it).`);
+    }
   }
   if (video) {
     const { records, item, calibration } = video;

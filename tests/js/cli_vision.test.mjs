@@ -303,6 +303,7 @@ test('calibrate: per-category thresholds and video segments, with a report; olde
   const html = readFileSync(report, 'utf8');
   assert.match(html, /<h2>Per category<\/h2>/);
   assert.match(html, /Video \(tracker\) item thresholds/);
+  assert.match(html, /Category of a clear leader \(top two in different categories\): margin (never|\d\.\d{3})/);
   for (const category of own) assert.ok(html.includes(`<td>${category}</td>`), category);
 
   // Only video segments: the image thresholds stay as they were.
