@@ -32,8 +32,9 @@ export function trackOptionsFrom(calibration, overrides = {}) {
   const item = itemPart?.[itemField];
   const category = categoryPart?.threshold;
   // The clear-leader margin is on the fused score, as the tracker's means are; video
-  // calibration does not choose one, so the image calibration's applies.
-  const margin = categoryPart?.margin ?? calibration?.category?.margin;
+  // calibration does not choose one, so the image calibration's applies. (A stored null is
+  // "never", not "absent".)
+  const margin = categoryPart && Object.hasOwn(categoryPart, 'margin') ? categoryPart.margin : calibration?.category?.margin;
   return {
     itemThreshold: Number.isFinite(item) ? item : null,
     categoryThreshold: Number.isFinite(category) ? category : null,

@@ -130,6 +130,8 @@ test('trackOptionsFrom: video thresholds first, else the image score thresholds,
   // A video category part without a margin keeps the image one; an unreachable one is null.
   assert.equal(trackOptionsFrom({ ...video, video: { ...video.video, category: { threshold: 0.7 } } }).categoryMargin, 0.1);
   assert.equal(trackOptionsFrom(JSON.parse(JSON.stringify({ category: { threshold: 0.6, margin: Infinity } }))).categoryMargin, null);
+  const videoNever = JSON.parse(JSON.stringify({ ...video, video: { ...video.video, category: { threshold: 0.7, margin: Infinity } } }));
+  assert.equal(trackOptionsFrom(videoNever).categoryMargin, null);  // the video part's "never" is not overridden
   assert.equal(trackOptionsFrom({ video: { item: { threshold: null } } }).itemThreshold, null);  // never
   assert.deepEqual(trackOptionsFrom(image, { categoryItemThresholds: {} }).categoryItemThresholds, {});
 });
