@@ -57,6 +57,17 @@ export function clearLeaderCategory(matches, margin) {
 }
 
 /**
+ * A calibration category part's clear-leader margin: a number >= 0, else Infinity (never).
+ * Absent in older indexes, null when stored unreachable (JSON has no Infinity); anything else
+ * that is not a margin (negative, NaN, a string) would let every leader through, so it counts
+ * as never too.
+ */
+export function categoryMarginOf(part) {
+  const m = part?.margin;
+  return typeof m === 'number' && m >= 0 ? m : Infinity;
+}
+
+/**
  * The threshold `field` of `category` in a calibration part's `by_category`, else `fallback`.
  * A stored null is an unreachable threshold (JSON writes Infinity as null): never.
  */
@@ -83,7 +94,7 @@ export function createPolicy(calibration) {
   const itemConfidence = (f) => (model ? model.predict(f) : f.score1);
   const itemThreshold = finiteOr(item?.threshold, Infinity);
   const categoryGlobal = finiteOr(category?.threshold, Infinity);
-  const categoryMargin = finiteOr(category?.margin, Infinity);  // absent (older indexes): majorities only
+  const categoryMargin = categoryMarginOf(category);  // absent (older indexes): majorities only
   const anyFinite = (part) => Object.values(part?.by_category ?? {}).some((e) => Number.isFinite(e?.threshold));
   return {
     calibrated: Number.isFinite(itemThreshold) || Number.isFinite(categoryGlobal) || anyFinite(item) || anyFinite(category),

@@ -5,6 +5,7 @@
 //   const timeline = await analyzeVideo(engine, readVideoFrames('clip.mp4'), { keepFrames: false });
 //   // { samples, suggestions: [{ id, title, kind, from, to, confidence, best: { t, box } }] }
 import { initCore, throwCoreError, ShopframeError } from './core.mjs';
+import { categoryMarginOf } from './decide.mjs';
 
 // { category: threshold } of a calibration part's by_category entries that have `field`;
 // null (JSON's Infinity) stays null: never for that category.
@@ -34,7 +35,7 @@ export function trackOptionsFrom(calibration, overrides = {}) {
   // The clear-leader margin is on the fused score, as the tracker's means are; video
   // calibration does not choose one, so the image calibration's applies. (A stored null is
   // "never", not "absent".)
-  const margin = categoryPart && Object.hasOwn(categoryPart, 'margin') ? categoryPart.margin : calibration?.category?.margin;
+  const margin = categoryMarginOf(categoryPart && Object.hasOwn(categoryPart, 'margin') ? categoryPart : calibration?.category);
   return {
     itemThreshold: Number.isFinite(item) ? item : null,
     categoryThreshold: Number.isFinite(category) ? category : null,

@@ -66,7 +66,9 @@ test('clearLeaderCategory and the calibrated margin: a leader clear of another c
   assert.equal(p.decide([m('a', 0.77, 'X'), m('b', 0.72, 'Y')]), null);  // not clear
   assert.equal(p.decide([m('a', 0.65, 'X'), m('b', 0.3, 'Y')]), null);   // clear, under the category threshold
   // Older indexes have no margin (and JSON writes an unreachable one as null): majorities only.
-  for (const category of [{ threshold: 0.7 }, JSON.parse(JSON.stringify({ threshold: 0.7, margin: Infinity }))]) {
+  // A margin that is not a number >= 0 (a crafted index) would pass every leader: never instead.
+  for (const category of [{ threshold: 0.7 }, JSON.parse(JSON.stringify({ threshold: 0.7, margin: Infinity })),
+    { threshold: 0.7, margin: -0.5 }, { threshold: 0.7, margin: '0.1' }, { threshold: 0.7, margin: NaN }]) {
     assert.equal(createPolicy({ item: { threshold: 0.9 }, category }).decide(mushroom), null);
   }
 });

@@ -132,6 +132,7 @@ test('trackOptionsFrom: video thresholds first, else the image score thresholds,
   assert.equal(trackOptionsFrom(JSON.parse(JSON.stringify({ category: { threshold: 0.6, margin: Infinity } }))).categoryMargin, null);
   const videoNever = JSON.parse(JSON.stringify({ ...video, video: { ...video.video, category: { threshold: 0.7, margin: Infinity } } }));
   assert.equal(trackOptionsFrom(videoNever).categoryMargin, null);  // the video part's "never" is not overridden
+  assert.equal(trackOptionsFrom({ category: { threshold: 0.6, margin: -1 } }).categoryMargin, null);  // not a margin: never
   assert.equal(trackOptionsFrom({ video: { item: { threshold: null } } }).itemThreshold, null);  // never
   assert.deepEqual(trackOptionsFrom(image, { categoryItemThresholds: {} }).categoryItemThresholds, {});
 });
