@@ -265,7 +265,7 @@ export async function evalCommand(argv, { parse, openIndex, UsageError }) {
     // metrics cannot answer (which products cause the false suggestions, per-query scores).
     const lines = records.map(({ image, expected, expectedCategory, top, suggestion, features }) =>
       JSON.stringify({ image, expected, category: expectedCategory ?? null, top, suggestion: suggestion ?? null, features }));
-    await writeFileAtomic(values.records, lines.join('\n') + '\n');
+    await writeFileAtomic(values.records, lines.map((l) => `${l}\n`).join(''));  // no queries: an empty file
     console.error(`records: ${values.records}`);
   }
 }
