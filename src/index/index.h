@@ -31,6 +31,8 @@
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -160,8 +162,17 @@ class index_view {
   index_view() = default;
 
  private:
+  // Products: items sharing an id form a group. Found on the first distinct search (an index
+  // is opened without reading every id) and shared by copies of this view.
+  struct id_groups {
+    std::once_flag once;
+    std::vector<uint32_t> of_item;  // item -> group ordinal
+    uint32_t count = 0;
+  };
+  const id_groups& groups() const;
   result<std::vector<hit>> search_distinct(const float* query, size_t d, const search_options& opt) const;
   friend struct index_reader;
+  std::shared_ptr<id_groups> groups_ = std::make_shared<id_groups>();
   const uint8_t* data_ = nullptr;
   size_t size_ = 0;
   uint32_t dim_ = 0, work_dim_ = 0, count_ = 0;

@@ -3,7 +3,9 @@
 // shortlist with finer codes.
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "index/index.h"
@@ -23,7 +25,43 @@ bool category_matches(std::string_view category, std::string_view prefix) {
   return category.size() == prefix.size() || category[prefix.size()] == '/' || prefix.back() == '/';
 }
 
+// The best row of each product seen in a scan: ties go to the lower row, as in a raw search.
+class best_per_group {
+ public:
+  best_per_group(const std::vector<uint32_t>& group_of_item, uint32_t groups)
+      : group_of_item_(group_of_item), score_(groups), row_(groups, kNone) {}
+  void offer(uint32_t item, float score, uint32_t row) {
+    if (!(score == score)) return;  // NaN: dropped, as topk drops it
+    const uint32_t g = group_of_item_[item];
+    if (row_[g] == kNone || score > score_[g] || (score == score_[g] && row < row_[g])) score_[g] = score, row_[g] = row;
+  }
+  std::vector<topk::entry> best(size_t k) const {
+    topk out(k);
+    for (size_t g = 0; g < row_.size(); ++g)
+      if (row_[g] != kNone) out.push(score_[g], row_[g]);
+    return out.sorted();
+  }
+
+ private:
+  static constexpr uint32_t kNone = std::numeric_limits<uint32_t>::max();
+  const std::vector<uint32_t>& group_of_item_;
+  std::vector<float> score_;
+  std::vector<uint32_t> row_;
+};
+
 }  // namespace
+
+const index_view::id_groups& index_view::groups() const {
+  std::call_once(groups_->once, [this] {
+    std::unordered_map<std::string_view, uint32_t> ordinal;
+    ordinal.reserve(count_);
+    groups_->of_item.resize(count_);
+    for (uint32_t i = 0; i < count_; ++i)
+      groups_->of_item[i] = ordinal.emplace(item(i).id, uint32_t(ordinal.size())).first->second;
+    groups_->count = uint32_t(ordinal.size());
+  });
+  return *groups_;
+}
 
 result<std::vector<float>> index_view::work_query(const float* query, size_t d) const {
   if (!data_) return make_error(status::invalid_argument, "search on an index that is not open");
@@ -48,18 +86,22 @@ result<std::vector<float>> index_view::work_query(const float* query, size_t d) 
 }
 
 // Several items may share a product id (one per catalog image); a product scores as its
-// best image. Widen the raw search until k distinct ids are found or the index is exhausted.
+// best image. With re-ranking, or with more products than rows to scan (where one slot per
+// product would cost more than the scan), widen the raw search until k distinct ids are
+// found or the index is exhausted; search() keeps the best row per product in one scan
+// otherwise. Both give the same answer.
 result<std::vector<hit>> index_view::search_distinct(const float* query, size_t d, const search_options& opt) const {
   search_options inner = opt;
   inner.distinct_ids = false;
+  const std::vector<uint32_t>& group_of = groups().of_item;
   for (size_t wide = std::min<size_t>(std::max<size_t>(opt.k * 4, 32), count_);; wide = std::min<size_t>(wide * 4, count_)) {
     inner.k = std::min(wide, kMaxK);
     auto raw = search(query, d, inner);
     if (!raw) return raw;
     std::vector<hit> out;
-    std::unordered_set<std::string_view> seen;
+    std::unordered_set<uint32_t> seen;
     for (const hit& h : raw.value()) {
-      if (!seen.insert(item(h.item).id).second) continue;
+      if (!seen.insert(group_of[h.item]).second) continue;
       out.push_back(h);
       if (out.size() == opt.k) break;
     }
@@ -75,7 +117,6 @@ result<std::vector<hit>> index_view::search(const float* query, size_t d, const 
   if (opt.k > kMaxK) return make_error(status::limit_exceeded, "k = " + std::to_string(opt.k) + " exceeds 10000");
   std::vector<hit> out;
   if (opt.k == 0) return out;
-  if (opt.distinct_ids && meta_offsets_) return search_distinct(query, d, opt);
   const kernels::table& kt = kernels::active();
 
   auto prepared = work_query(query, d);
@@ -113,6 +154,15 @@ result<std::vector<hit>> index_view::search(const float* query, size_t d, const 
   } else {
     probes.push_back({0, count_, 0.0f});
   }
+  const bool rerank = spec_.rerank != quantizer_spec::rerank_kind::none;
+  std::unique_ptr<best_per_group> per_product;
+  if (opt.distinct_ids && meta_offsets_) {
+    size_t rows = 0;
+    for (const probe& p : probes) rows += p.end - p.begin;
+    const id_groups& g = groups();
+    if (rerank || g.count > rows) return search_distinct(query, d, opt);
+    per_product = std::make_unique<best_per_group>(g.of_item, g.count);
+  }
 
   // sq8 query terms: <q, decode(c)> = bias + sum_i (q_i * step_i) * c_i.
   std::vector<float> sq8_scaled;
@@ -134,7 +184,6 @@ result<std::vector<hit>> index_view::search(const float* query, size_t d, const 
       kt.dot_f32_batch(q.data() + s * dsub, pq_codebooks_ + s * 256 * dsub, dsub, 256, lut.data() + s * 256);
   }
 
-  const bool rerank = spec_.rerank != quantizer_spec::rerank_kind::none;
   const size_t rerank_factor = opt.rerank ? opt.rerank : std::max<size_t>(1, info_.default_rerank);
   const size_t shortlist = rerank ? std::min<size_t>(opt.k * rerank_factor, count_) : opt.k;
   topk first(shortlist);
@@ -160,12 +209,15 @@ result<std::vector<hit>> index_view::search(const float* query, size_t d, const 
       for (size_t j = 0; j < nb; ++j) {
         uint32_t row = b + uint32_t(j);
         if (!row_allowed(row)) continue;
-        first.push(scores[j] + add, row);
+        if (per_product)
+          per_product->offer(item_of(row), scores[j] + add, row);
+        else
+          first.push(scores[j] + add, row);
       }
     }
   }
 
-  std::vector<topk::entry> ranked = first.sorted();
+  std::vector<topk::entry> ranked = per_product ? per_product->best(opt.k) : first.sorted();
   if (rerank) {
     // Base (coarse) score per row: the list a row belongs to.
     auto list_base = [&](uint32_t row) -> float {

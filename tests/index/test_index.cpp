@@ -343,6 +343,63 @@ TEST_CASE("distinct_ids collapses items of one product to its best-scoring image
   CHECK(odd.size() == products / 2);
 }
 
+// The reference for distinct search: every row the raw search reaches, best first, then the
+// first (best) row of each product.
+static std::vector<sf::hit> distinct_reference(const sf::index_view& idx, const float* q, size_t d, sf::search_options so) {
+  const size_t k = so.k;
+  so.distinct_ids = false;
+  so.k = idx.size();
+  std::vector<sf::hit> out;
+  std::set<std::string> seen;
+  for (const sf::hit& h : idx.search(q, d, so).value())
+    if (out.size() < k && seen.insert(std::string(idx.item(h.item).id)).second) out.push_back(h);
+  return out;
+}
+
+TEST_CASE("distinct search gives the reference answer with every quantizer, filter and product count", "[index]") {
+  const size_t n = 600, d = 24;
+  auto data = clustered(n, d, 30, 17);
+  // few products (30 images each), some with one image, and as many products as items
+  for (size_t images_per_product : {20u, 7u, 1u}) {
+    std::vector<sf::item_meta> meta(n);
+    for (size_t i = 0; i < n; ++i) {
+      // products interleave, so a product's images are spread over clusters and lists
+      meta[i].id = "p" + std::to_string((i * 7919) % n / images_per_product);
+      meta[i].category = i % 3 ? "A/x" : "B";
+    }
+    for (const char* quantizer : {"flat", "sq8", "ivf8,sq8", "pq8", "pq8,rr:sq8", "ivf8,pq8,rr:flat"}) {
+      sf::build_options opt;
+      opt.quantizer = quantizer;
+      auto bytes = sf::build_index(data.data(), n, d, meta, opt);
+      REQUIRE(bytes);
+      auto idx = sf::index_view::open(bytes.value().data(), bytes.value().size()).value();
+      for (size_t qi : {0u, 101u, 377u}) {
+        for (size_t k : {1u, 5u, 40u, 1000u}) {
+          for (const char* category : {"", "A", "B"}) {
+            for (float min_score : {-2.0f, 0.5f}) {
+              sf::search_options so;
+              so.k = k;
+              so.category_prefix = category;
+              so.min_score = min_score;
+              so.nprobe = 3;
+              auto want = distinct_reference(idx, &data[qi * d], d, so);
+              so.distinct_ids = true;
+              auto got = idx.search(&data[qi * d], d, so).value();
+              INFO(quantizer << " images/product " << images_per_product << " query " << qi << " k " << k << " '" << category
+                             << "' min " << min_score);
+              REQUIRE(got.size() == want.size());
+              for (size_t i = 0; i < got.size(); ++i) {
+                CHECK(got[i].item == want[i].item);
+                CHECK(got[i].score == want[i].score);
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST_CASE("the CONF section stores engine configuration verbatim", "[index]") {
   const size_t n = 8, d = 4;
   auto data = clustered(n, d, 2, 5);
