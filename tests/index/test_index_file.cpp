@@ -205,8 +205,8 @@ TEST_CASE("reader names what is wrong and where", "[index][corruption]") {
   CHECK(r.err().message.find("version 99") != std::string::npos);
 
   // Misaligned buffers are refused rather than read unaligned.
-  std::vector<uint8_t> shifted(good.size() + 1);
-  std::memcpy(shifted.data() + 1, good.data(), good.size());
+  std::vector<uint8_t> shifted(1, 0);
+  shifted.insert(shifted.end(), good.begin(), good.end());
   uint8_t* p = shifted.data() + 1;
   if (reinterpret_cast<uintptr_t>(p) % 8 != 0) CHECK(sf::index_view::open(p, good.size()).err().code == sf::status::invalid_argument);
 
