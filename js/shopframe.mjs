@@ -47,9 +47,14 @@ export async function allocIndexBuffer(size, options = {}) {
   return view;
 }
 
+// Search results' metadata, cached by item ordinal (bounded): an index never changes, and
+// reading an item through the core cost more than a product search itself (50 per region).
+const META_CACHE_ITEMS = 16384;
+
 export class Index {
   #raw;
   #dim;
+  #meta = new Map();
   constructor(raw) {
     this.#raw = raw;
     this.#dim = raw.dim();
@@ -80,7 +85,7 @@ export class Index {
     const scores = raw.resultScores().slice();
     const out = new Array(n);
     for (let i = 0; i < n; ++i) {
-      const meta = raw.item(items[i]);
+      const meta = this.#metaOf(raw, items[i]);
       out[i] = {
         id: meta.id || String(items[i]), score: scores[i], title: meta.title, category: meta.category,
         price: meta.price, currency: meta.currency, url: meta.url, image: meta.image, item: items[i],
@@ -133,6 +138,18 @@ export class Index {
   close() {
     if (this.#raw) this.#raw.delete();
     this.#raw = null;
+    this.#meta.clear();
+  }
+
+  // Never handed out: each result copies its fields, so a caller cannot change the cache.
+  #metaOf(raw, item) {
+    let meta = this.#meta.get(item);
+    if (!meta) {
+      if (this.#meta.size >= META_CACHE_ITEMS) this.#meta.clear();
+      meta = raw.item(item);
+      this.#meta.set(item, meta);
+    }
+    return meta;
   }
 
   #live() {

@@ -55,6 +55,14 @@ test('results carry product metadata, and filters apply', async () => {
   const high = index.search(vectors.subarray(0, 16), { k: 40, minScore: 0.9 });
   assert.ok(high.length >= 1 && high.every((h) => h.score >= 0.9));
   assert.throws(() => index.search(vectors.subarray(0, 16), { category: 'Toys' }), { code: 'not_found' });
+
+  // Results are the caller's: changing one does not change what the next search returns.
+  top.title = 'changed';
+  top.id = 'other';
+  const [again] = index.search(vectors.subarray(5 * 16, 6 * 16), { k: 1 });
+  assert.equal(again.title, 'Product 5 \u00e9');
+  assert.equal(again.id, 'sku-5');
+  assert.notEqual(again, top);
   index.close();
 });
 
