@@ -471,8 +471,10 @@ inline bool check_manifest(const sf::model_manifest& m) {
   SF_FUZZ_CHECK(p.width == int(in.width) && p.height == int(in.height));
   SF_FUZZ_CHECK(sf::image::tensor_size(p) == size_t(3) * in.width * in.height);
   // A canvas fitted to a frame (input.size_multiple) is never larger than the input, is a
-  // multiple of it on both sides, and covers the letterboxed frame; without it, the input size.
+  // multiple of it on both sides, and covers the letterboxed frame (scaled down to within
+  // input.max_pixels when set); without it, the input size.
   if (in.size_multiple) SF_FUZZ_CHECK(in.letterbox && in.width % in.size_multiple == 0 && in.height % in.size_multiple == 0);
+  if (in.max_pixels) SF_FUZZ_CHECK(in.size_multiple != 0);
   static const int frames[][2] = {{1, 1}, {1280, 720}, {720, 1280}, {65536, 1}, {1, 65536}, {333, 777}};
   for (const auto& f : frames) {
     const sf::image::preprocess_options q = sf::preprocess_options_for(in, f[0], f[1]);
@@ -482,7 +484,8 @@ inline bool check_manifest(const sf::model_manifest& m) {
       continue;
     }
     SF_FUZZ_CHECK(q.width % int(in.size_multiple) == 0 && q.height % int(in.size_multiple) == 0);
-    const double r = std::min(double(in.width) / f[0], double(in.height) / f[1]);
+    double r = std::min(double(in.width) / f[0], double(in.height) / f[1]);
+    if (in.max_pixels) r = std::min(r, std::sqrt(double(in.max_pixels) / (double(f[0]) * f[1])));
     SF_FUZZ_CHECK(q.width >= std::min<double>(in.width, std::floor(f[0] * r)) && q.height >= std::min<double>(in.height, std::floor(f[1] * r)));
   }
   return true;

@@ -275,6 +275,8 @@ export interface ModelInfo {
   height: number;
   /** 0: a fixed width x height; else any multiple of it up to that, fitted to each frame's aspect. */
   sizeMultiple: number;
+  /** 0: none; else (with sizeMultiple) each frame's content is scaled to about this many pixels at most. */
+  maxPixels: number;
   layout: 'NCHW' | 'NHWC';
   outputs: string[];
   /** 0 for detectors. */

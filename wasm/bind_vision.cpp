@@ -45,6 +45,7 @@ val manifest_json(const sf::model_manifest& m) {
   o.set("width", m.input.width);
   o.set("height", m.input.height);
   o.set("sizeMultiple", m.input.size_multiple);  // 0: fixed size
+  o.set("maxPixels", m.input.max_pixels);        // 0: no budget beyond width x height
   o.set("layout", std::string(sf::tensor_layout_name(m.input.layout)));
   val outs = val::array();
   for (const auto& s : m.outputs) outs.call<void>("push", s);

@@ -310,18 +310,20 @@ status_t for_each_field(const ctx& c, od::value& v, const std::string& path, Fn&
 
 enum input_bit : unsigned {
   i_name = 1, i_width = 2, i_height = 4, i_layout = 8, i_color = 16, i_mean = 32, i_std = 64, i_scale = 128,
-  i_letterbox = 256, i_pad = 512, i_multiple = 1024,
+  i_letterbox = 256, i_pad = 512, i_multiple = 1024, i_max_pixels = 2048,
 };
 
 status_t read_input(const ctx& c, od::value& v, model_input& in) {
   const char* obj_p = token_of(v);
   const char* multiple_p = nullptr;
+  const char* max_pixels_p = nullptr;
   unsigned seen = 0;
   SF_TRY(for_each_field(c, v, "input", [&](std::string_view key, od::value& fv) -> status_t {
     static const struct { const char* k; unsigned bit; } keys[] = {
         {"name", i_name}, {"width", i_width}, {"height", i_height}, {"layout", i_layout},
         {"color", i_color}, {"mean", i_mean}, {"std", i_std}, {"scale", i_scale},
-        {"letterbox", i_letterbox}, {"pad_value", i_pad}, {"size_multiple", i_multiple}};
+        {"letterbox", i_letterbox}, {"pad_value", i_pad}, {"size_multiple", i_multiple},
+        {"max_pixels", i_max_pixels}};
     unsigned bit = 0;
     for (const auto& k : keys)
       if (key == k.k) bit = k.bit;
@@ -361,6 +363,7 @@ status_t read_input(const ctx& c, od::value& v, model_input& in) {
       }
       case i_letterbox: return read_bool(c, fv, path, in.letterbox);
       case i_multiple: multiple_p = p; return read_uint(c, fv, path, 1, 1024, in.size_multiple);
+      case i_max_pixels: max_pixels_p = p; return read_uint(c, fv, path, 1, 4096u * 4096u, in.max_pixels);
       case i_pad: {
         double d;
         SF_TRY(read_number(c, fv, path, d));
@@ -381,6 +384,7 @@ status_t read_input(const ctx& c, od::value& v, model_input& in) {
                     std::to_string(in.size_multiple) + " does not divide the input size " + std::to_string(in.width) +
                         "x" + std::to_string(in.height));
   }
+  if (in.max_pixels && !in.size_multiple) return c.fail(max_pixels_p, "input.max_pixels", "needs \"size_multiple\"");
   return {};
 }
 
@@ -525,10 +529,13 @@ image::preprocess_options preprocess_options_for(const model_input& in) {
 image::preprocess_options preprocess_options_for(const model_input& in, int frame_width, int frame_height) {
   image::preprocess_options o = preprocess_options_for(in);
   if (!in.size_multiple || !in.letterbox || frame_width < 1 || frame_height < 1) return o;
-  // The letterbox scale of the full canvas; each side then keeps the multiples of
-  // size_multiple its content needs. The limiting side stays whole, so preprocess's own
-  // scale (the min over both sides) is unchanged and boxes map back the same way.
-  const double scale = std::min(double(in.width) / frame_width, double(in.height) / frame_height);
+  // The letterbox scale of the full canvas (or less, to keep the content within max_pixels);
+  // each side then keeps the multiples of size_multiple its content needs. Without
+  // max_pixels the limiting side stays whole, so preprocess's own scale (the min over both
+  // sides) is the full canvas's; with it, preprocess fills the rounded-up canvas as it can.
+  // Boxes map back through the canvas actually used either way.
+  double scale = std::min(double(in.width) / frame_width, double(in.height) / frame_height);
+  if (in.max_pixels) scale = std::min(scale, std::sqrt(double(in.max_pixels) / (double(frame_width) * frame_height)));
   const auto fit = [&](int frame_side, uint32_t full) {
     const double content = std::ceil(frame_side * scale - 1e-6);  // float noise must not add a block
     const uint64_t m = in.size_multiple;

@@ -25,6 +25,11 @@
 //                                                       multiples of it, up to width x height,
 //                                                       and each frame gets the smallest such
 //                                                       canvas holding its letterboxed content
+//            "max_pixels": 102400,                      optional, size_multiple only: the
+//                                                       letterboxed content is scaled down to at
+//                                                       most this many pixels (the canvas rounds
+//                                                       it up to the multiple), so any aspect
+//                                                       costs about the same
 //  "outputs": ["output"],                               required, 1..16 non-empty names
 //  "kind": "embedding"|"yolox"|"yolo"|"yolov8"|"centernet",    required
 //  "class_names": ["person", ...],                      optional, up to 65536 strings
@@ -72,6 +77,7 @@ struct model_input {
   bool letterbox = false;
   float pad_value = 0.f;                       // letterbox padding, pixel units 0..255
   uint32_t size_multiple = 0;                  // 0: fixed width x height (see above)
+  uint32_t max_pixels = 0;                     // 0: no budget beyond width x height
 };
 
 struct model_manifest {

@@ -284,6 +284,32 @@ test('input.size_multiple: the detector gets the smallest canvas that holds the 
   }
 });
 
+// input.max_pixels: the content is scaled down to at most that many pixels; boxes follow.
+test('input.max_pixels: a square frame gets a smaller canvas, wide frames within the budget do not change', async () => {
+  const bytes = tinyYoloDetector({ size: 64, box: [24, 12, 16, 16], dynamic: true });
+  const detector = await plug(bytes, { name: 'det-budget', kind: 'yolo', size: 64, classNames: ['red', 'green'],
+    input: { letterbox: true, pad_value: PAD, size_multiple: 16, max_pixels: 2048 } });
+  const vision = await createVision({ embedder: await embedder(), detector });
+  try {
+    assert.equal(vision.detectorInfo.maxPixels, 2048);
+    // [frame w, h, scale, canvas]: 64x64 -> content sqrt(2048) = 45.3 px square, 48x48 canvas
+    // (preprocess fills it: scale 0.75); 128x64 -> 64x32 content = 2048 px, as without the budget.
+    for (const [w, h, scale, canvas] of [[64, 64, 0.75, [48, 48]], [128, 64, 0.5, [64, 32]]]) {
+      vision.setFrame(rgbaFrame(w, h, RED), w, h);
+      const regions = await vision.detect();
+      assert.deepEqual([vision.lastDetectorInput.width, vision.lastDetectorInput.height], canvas, `${w}x${h}`);
+      assert.equal(regions.length, 3, `${w}x${h}: ${JSON.stringify(regions)}`);
+      assertClose(regions[2].box, [16 / scale, 4 / scale, Math.min(32 / scale, w), Math.min(20 / scale, h)], 1e-3, `${w}x${h} box`);
+    }
+  } finally {
+    await vision.close();
+  }
+  const bad = await plug(bytes, { name: 'det-bad-budget', kind: 'yolo', size: 64, classNames: ['red', 'green'],
+    input: { letterbox: true, max_pixels: 2048 } });
+  await assert.rejects(createVision({ embedder: await embedder(), detector: bad }),
+    (e) => e instanceof ShopframeError && /field 'input.max_pixels': needs "size_multiple"/.test(e.message));
+});
+
 test('input.size_multiple needs a letterbox and must divide the input size', async () => {
   const bytes = tinyYoloDetector({ size: 64, box: [24, 12, 16, 16], dynamic: true });
   for (const [input, message] of [

@@ -86,6 +86,50 @@ TEST_CASE("shipped manifests parse", "[model]") {
   }
 }
 
+TEST_CASE("input.max_pixels gives every aspect about the same detector arithmetic", "[model]") {
+  const std::string text = read_text(SF_TEST_DIR "/../models/yolox-nano-dynamic.json");
+  auto r = sf::parse_model_manifest(text, "yolox-nano-dynamic.json");
+  REQUIRE(r.ok());
+  const sf::model_input& in = r.value().input;
+  CHECK(in.max_pixels == 320 * 320);
+  struct { int fw, fh, w, h; } cases[] = {
+      {1280, 720, 416, 256}, {640, 360, 416, 256}, {720, 1280, 256, 416},  // 16:9 and 9:16: as without it
+      {1000, 1000, 320, 320}, {348, 348, 320, 320},                         // square photos
+      {1024, 768, 384, 288}, {768, 1024, 288, 384},                         // 4:3: content 370x278
+      {4000, 10, 416, 32}, {1, 1, 320, 320},
+  };
+  for (const auto& c : cases) {
+    const auto o = sf::preprocess_options_for(in, c.fw, c.fh);
+    INFO(c.fw << "x" << c.fh << " -> " << o.width << "x" << o.height);
+    CHECK(o.width == c.w);
+    CHECK(o.height == c.h);
+    CHECK(uint64_t(o.width) * o.height <= uint64_t(in.max_pixels) * 11 / 10);  // the multiple's rounding
+  }
+  // A 1000x1000 frame preprocessed into its 320x320 canvas fills it: scale 0.32.
+  std::vector<uint8_t> rgba(1000u * 1000u * 4, 90);
+  const sf::image::frame_view frame{rgba.data(), rgba.size(), 1000, 1000};
+  const auto o = sf::preprocess_options_for(in, 1000, 1000);
+  std::vector<float> t(sf::image::tensor_size(o));
+  auto g = sf::image::preprocess(frame, o, t.data(), t.size());
+  REQUIRE(g.ok());
+  CHECK(g.value().scale_x == Approx(0.32));
+  CHECK(g.value().content_width == 320);
+
+  // Only with size_multiple, and within range.
+  std::string bad = text;
+  bad.replace(bad.find("\"size_multiple\": 32"), std::string("\"size_multiple\": 32").size(), "\"letterbox2\": 1");
+  auto e = sf::parse_model_manifest(bad, "m.json");
+  REQUIRE_FALSE(e.ok());
+  CHECK(e.err().message.find("input.max_pixels") != std::string::npos);
+  CHECK(e.err().message.find("size_multiple") != std::string::npos);
+  std::string zero = text;
+  const std::string key = "\"max_pixels\": 102400";
+  zero.replace(zero.find(key), key.size(), "\"max_pixels\": 0");
+  auto z = sf::parse_model_manifest(zero, "m.json");
+  REQUIRE_FALSE(z.ok());
+  CHECK(z.err().message.find("input.max_pixels") != std::string::npos);
+}
+
 TEST_CASE("input.size_multiple fits the letterbox canvas to the frame at the full canvas's scale", "[model]") {
   const std::string text = read_text(SF_TEST_DIR "/../models/yolox-nano-dynamic.json");
   auto r = sf::parse_model_manifest(text, "yolox-nano-dynamic.json");
@@ -95,13 +139,15 @@ TEST_CASE("input.size_multiple fits the letterbox canvas to the frame at the ful
   CHECK(in.size_multiple == 32);
   CHECK(in.width == 416);
   CHECK(in.height == 416);
+  sf::model_input no_budget = in;
+  no_budget.max_pixels = 0;
   struct { int fw, fh, w, h; } cases[] = {
       {1280, 720, 416, 256},  // 16:9 video: content 416x234
       {720, 1280, 256, 416},  // 9:16
       {640, 360, 416, 256}, {348, 348, 416, 416}, {4000, 10, 416, 32}, {1, 1, 416, 416}, {640, 480, 416, 320},
   };
   for (const auto& c : cases) {
-    const auto o = sf::preprocess_options_for(in, c.fw, c.fh);
+    const auto o = sf::preprocess_options_for(no_budget, c.fw, c.fh);
     INFO(c.fw << "x" << c.fh << " -> " << o.width << "x" << o.height);
     CHECK(o.width == c.w);
     CHECK(o.height == c.h);
@@ -109,6 +155,7 @@ TEST_CASE("input.size_multiple fits the letterbox canvas to the frame at the ful
   // Without size_multiple the size is fixed.
   sf::model_input fixed = in;
   fixed.size_multiple = 0;
+  fixed.max_pixels = 0;
   CHECK(sf::preprocess_options_for(fixed, 1280, 720).height == 416);
 
   // The content is the same pixels as in the square canvas: same scale, same taps.
@@ -117,7 +164,7 @@ TEST_CASE("input.size_multiple fits the letterbox canvas to the frame at the ful
   for (size_t i = 0; i < rgba.size(); ++i) rgba[i] = uint8_t((i * 2654435761u) >> 13);
   const sf::image::frame_view frame{rgba.data(), rgba.size(), fw, fh};
   const auto so = sf::preprocess_options_for(fixed, fw, fh);
-  const auto fo = sf::preprocess_options_for(in, fw, fh);
+  const auto fo = sf::preprocess_options_for(no_budget, fw, fh);
   REQUIRE(fo.width == 416);
   REQUIRE(fo.height == 192);
   std::vector<float> square(sf::image::tensor_size(so)), fitted(sf::image::tensor_size(fo));
