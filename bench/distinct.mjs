@@ -44,7 +44,7 @@ function timeSearches(index, qs, dim, options) {
   return median(t);
 }
 
-async function measure(catalog, index, qs, dim, products) {
+function measure(catalog, index, qs, dim, products) {
   const out = [];
   for (const k of K) {
     const plain = timeSearches(index, qs, dim, { k });
@@ -62,7 +62,7 @@ for (const s of SHAPES) {
   // A product's images are one cluster's members, as a product's photos are near each other.
   const items = Array.from(data.baseCluster, (c, i) => ({ id: s.perProduct === 1 ? `item${i}` : `p${c}`, category: `c${c % 8}` }));
   const index = await loadIndex(await buildIndex({ vectors: data.base, dim: s.d, items, quantizer: s.quantizer }));
-  records.push(...await measure(s.catalog, index, data.queries, s.d, new Set(items.map((it) => it.id)).size));
+  records.push(...measure(s.catalog, index, data.queries, s.d, new Set(items.map((it) => it.id)).size));
   index.close();
 }
 if (indexFile) {
@@ -71,7 +71,7 @@ if (indexFile) {
   // Queries: the index's own items' directions are unknown here, so random unit vectors in
   // its input space (the transform runs in both searches alike).
   const qs = generateDataset(1, { d: index.dim, clusters: 1, queries }).queries;
-  records.push(...await measure(indexFile, index, qs, index.dim, ids.size));
+  records.push(...measure(indexFile, index, qs, index.dim, ids.size));
   index.close();
 }
 

@@ -117,6 +117,9 @@ result<std::vector<hit>> index_view::search(const float* query, size_t d, const 
   if (opt.k > kMaxK) return make_error(status::limit_exceeded, "k = " + std::to_string(opt.k) + " exceeds 10000");
   std::vector<hit> out;
   if (opt.k == 0) return out;
+  const bool distinct = opt.distinct_ids && meta_offsets_;
+  const bool rerank = spec_.rerank != quantizer_spec::rerank_kind::none;
+  if (distinct && rerank) return search_distinct(query, d, opt);  // before preparing a query it would not use
   const kernels::table& kt = kernels::active();
 
   auto prepared = work_query(query, d);
@@ -154,13 +157,12 @@ result<std::vector<hit>> index_view::search(const float* query, size_t d, const 
   } else {
     probes.push_back({0, count_, 0.0f});
   }
-  const bool rerank = spec_.rerank != quantizer_spec::rerank_kind::none;
   std::unique_ptr<best_per_group> per_product;
-  if (opt.distinct_ids && meta_offsets_) {
+  if (distinct) {
     size_t rows = 0;
     for (const probe& p : probes) rows += p.end - p.begin;
     const id_groups& g = groups();
-    if (rerank || g.count > rows) return search_distinct(query, d, opt);
+    if (g.count > rows) return search_distinct(query, d, opt);
     per_product = std::make_unique<best_per_group>(g.of_item, g.count);
   }
 
