@@ -239,18 +239,26 @@ export async function defaultDetector() {
   return (await import('../js/engine.mjs')).DEFAULT_MODELS.detector;
 }
 
-/** The embedder to pair with a catalog: the one it was built with when its manifest is known, else (or without a catalog) the default. */
+/**
+ * The embedder to pair with a catalog: the one it was built with when its manifest is known, else
+ * (or without a catalog) the default; its one-pass variant when its manifest names one (one
+ * embedder run per request instead of one per region, js/engine.mjs).
+ */
 export async function embedderFor(catalogBytes) {
-  const [{ loadIndex }, { isKnownModel }, { DEFAULT_MODELS }] = await Promise.all([
+  const [{ loadIndex }, { isKnownModel, readManifest }, { DEFAULT_MODELS }] = await Promise.all([
     import('../js/shopframe.mjs'), import('../js/models.mjs'), import('../js/engine.mjs')]);
-  if (!catalogBytes) return DEFAULT_MODELS.embedder;
-  const index = await loadIndex(catalogBytes);
-  try {
-    const name = index.config()?.embedder?.name;
-    return isKnownModel(name) ? name : DEFAULT_MODELS.embedder;
-  } finally {
-    index.close();
+  let name = DEFAULT_MODELS.embedder;
+  if (catalogBytes) {
+    const index = await loadIndex(catalogBytes);
+    try {
+      const built = index.config()?.embedder?.name;
+      if (isKnownModel(built)) name = built;
+    } finally {
+      index.close();
+    }
   }
+  const variant = (await readManifest(name)).manifest.one_pass;
+  return variant && isKnownModel(variant) ? variant : name;
 }
 
 /** Opens the index (checksums verified) and, with `analyze`, checks it was built with that embedder. */
@@ -261,7 +269,8 @@ export async function checkCatalog(bytes, analyze) {
     const want = index.config()?.embedder;
     if (analyze) {
       const have = analyze.embedder.manifest;
-      if (index.dim !== have.embedding_dim || (want?.sha256 && want.sha256 !== have.sha256)) {
+      const { embedderServesIndex } = await import('../js/engine.mjs');
+      if (index.dim !== have.embedding_dim || !embedderServesIndex(have, want)) {
         throw new Error(`the catalog was built with embedder ${want?.name ?? '?'} (${index.dim}-d), not ${have.name} (${have.embedding_dim}-d): /v1/analyze would fail`);
       }
     }

@@ -470,14 +470,21 @@ inline bool check_manifest(const sf::model_manifest& m) {
   const sf::image::preprocess_options p = sf::preprocess_options_for(in);
   SF_FUZZ_CHECK(p.width == int(in.width) && p.height == int(in.height));
   SF_FUZZ_CHECK(sf::image::tensor_size(p) == size_t(3) * in.width * in.height);
-  // A canvas fitted to a frame (input.size_multiple) is never larger than the input, is a
-  // multiple of it on both sides, and covers the letterboxed frame (scaled down to within
-  // input.max_pixels when set); without it, the input size.
-  if (in.size_multiple) SF_FUZZ_CHECK(in.letterbox && in.width % in.size_multiple == 0 && in.height % in.size_multiple == 0);
+  // A letterboxed canvas fitted to a frame (input.size_multiple) is never larger than the
+  // input, is a multiple of it on both sides, and covers the letterboxed frame (scaled down to
+  // within input.max_pixels when set); a stretched one is a multiple within 4096 per side;
+  // without it, the input size.
+  if (in.size_multiple) SF_FUZZ_CHECK(in.width % in.size_multiple == 0 && in.height % in.size_multiple == 0);
   if (in.max_pixels) SF_FUZZ_CHECK(in.size_multiple != 0);
+  if (m.pooling == sf::embedding_pooling::regions) SF_FUZZ_CHECK(m.kind == sf::model_kind::embedding);
   static const int frames[][2] = {{1, 1}, {1280, 720}, {720, 1280}, {65536, 1}, {1, 65536}, {333, 777}};
   for (const auto& f : frames) {
     const sf::image::preprocess_options q = sf::preprocess_options_for(in, f[0], f[1]);
+    if (in.size_multiple && !in.letterbox) {
+      SF_FUZZ_CHECK(q.width >= int(in.size_multiple) && q.width <= 4096 && q.width % int(in.size_multiple) == 0);
+      SF_FUZZ_CHECK(q.height >= int(in.size_multiple) && q.height <= 4096 && q.height % int(in.size_multiple) == 0);
+      continue;
+    }
     SF_FUZZ_CHECK(q.width >= 1 && q.width <= int(in.width) && q.height >= 1 && q.height <= int(in.height));
     if (!in.size_multiple) {
       SF_FUZZ_CHECK(q.width == int(in.width) && q.height == int(in.height));

@@ -18,17 +18,42 @@ export const DEFAULT_MODELS = { embedder: 'mobilenetv2-f32-multiscale', detector
 // Node only: a model given by name (or not at all) is resolved through js/models.mjs. Without an
 // explicit embedder the one the index was built with is used when its manifest is known here,
 // so an index built with another embedder (e.g. the int8 mobilenetv2-feat) keeps working.
-async function resolveDefaultModels(models, indexEmbedder) {
+// Chosen that way (not named by the caller), an embedder whose manifest names a "one_pass"
+// variant (a model with "pooling": "regions" that is "compatible_with" it) is swapped for that
+// one unless onePass is false: every region's embedding then comes from one pass over the frame
+// instead of one pass per cropped region.
+async function resolveDefaultModels(models, indexEmbedder, onePass) {
   const out = { ...models };
   for (const role of ['embedder', 'detector']) {
     if (out[role] === undefined || typeof out[role] === 'string') {
-      const { resolveModel, isKnownModel } = await import('./models.mjs');
+      const { resolveModel, isKnownModel, readManifest } = await import('./models.mjs');
       const fromIndex = role === 'embedder' && out[role] === undefined && isKnownModel(indexEmbedder?.name);
-      const r = await resolveModel(fromIndex ? indexEmbedder.name : out[role] ?? DEFAULT_MODELS[role]);
+      let name = fromIndex ? indexEmbedder.name : out[role] ?? DEFAULT_MODELS[role];
+      if (role === 'embedder' && out[role] === undefined && onePass !== false) {
+        const variant = (await readManifest(name)).manifest.one_pass;
+        if (variant && isKnownModel(variant)) name = variant;
+      }
+      const r = await resolveModel(name);
       out[role] = { manifest: r.manifestText ?? r.manifest, bytes: r.bytes, source: r.path };
     }
   }
   return out;
+}
+
+/**
+ * Whether an embedder (its manifest: JSON text or object) computes the features of the index
+ * built with embedder `want` ({ name, sha256 } from the index's CONF): the same model, or a
+ * one-pass model ("pooling": "regions") whose manifest says it is compatible_with that one.
+ * An index that names no sha256 has nothing to contradict.
+ */
+export function embedderServesIndex(manifest, want) {
+  if (!want?.sha256) return true;
+  let m = manifest;
+  if (typeof m === 'string') {
+    try { m = JSON.parse(m); } catch { return false; }
+  }
+  const sha = (x) => (typeof x === 'string' ? x.toLowerCase() : null);
+  return sha(m?.sha256) === want.sha256 || (m?.pooling === 'regions' && sha(m?.compatible_with?.sha256) === want.sha256);
 }
 
 export class Engine {
@@ -121,17 +146,17 @@ export class Engine {
 
 /**
  * @param {{ index: Index | Uint8Array, models?: { embedder?: object|string, detector?: object|string|null },
- *           k?: number, maxRegions?: number, calibration?: object, numThreads?: number }} options
+ *           k?: number, maxRegions?: number, calibration?: object, numThreads?: number, onePass?: boolean }} options
  */
 export async function createEngine(options = {}) {
   const ownsIndex = !(options.index instanceof Index);
   const index = ownsIndex ? await loadIndex(options.index, options) : options.index;
   try {
-    const models = await resolveDefaultModels(options.models ?? {}, index.config()?.embedder);
+    const models = await resolveDefaultModels(options.models ?? {}, index.config()?.embedder, options.onePass);
     const vision = await createVision({ ...options, embedder: models.embedder, detector: models.detector });
     const want = index.config()?.embedder;
     const have = vision.embedderInfo;
-    if (index.dim !== have.embeddingDim || (want?.sha256 && want.sha256 !== have.sha256)) {
+    if (index.dim !== have.embeddingDim || !embedderServesIndex(models.embedder.manifest, want)) {
       await vision.close();
       throw new ShopframeError('invalid_argument',
         `index was built with embedder ${want?.name ?? '?'} (${want?.sha256?.slice(0, 12) ?? 'unknown'}, ${index.dim}-d); ` +

@@ -37,7 +37,7 @@ export function cacheDir(env = process.env) {
 }
 
 // Recipes tools/derive_model.py knows (kept in step with its RECIPES).
-export const DERIVE_RECIPES = ['dequantize-int8', 'dequantize-int8-multiscale', 'square-input-320', 'square-input-288', 'dynamic-input'];
+export const DERIVE_RECIPES = ['dequantize-int8', 'dequantize-int8-multiscale', 'dequantize-int8-multiscale-maps', 'square-input-320', 'square-input-288', 'dynamic-input'];
 const DERIVE_TOOL = join(REPO, 'tools', 'derive_model.py');
 
 export function sha256(bytes) {
@@ -72,6 +72,16 @@ export function checkManifest(manifest, source = 'model manifest') {
   if (from !== undefined && (typeof from !== 'object' || from === null || typeof from.model !== 'string' || !from.model ||
       !DERIVE_RECIPES.includes(from.recipe))) {
     fail(`field 'derived_from' must be { "model": manifest name, "recipe": one of ${DERIVE_RECIPES.join(', ')} }`);
+  }
+  // A one-pass embedder (pooling "regions") names the embedder whose index it can query; that
+  // embedder names it back as its "one_pass" variant (js/engine.mjs).
+  const compat = manifest.compatible_with;
+  if (compat !== undefined && (typeof compat !== 'object' || compat === null || typeof compat.name !== 'string' ||
+      !compat.name || typeof compat.sha256 !== 'string' || !/^[0-9a-fA-F]{64}$/.test(compat.sha256))) {
+    fail(`field 'compatible_with' must be { "name": manifest name, "sha256": 64 hex digits }`);
+  }
+  if (manifest.one_pass !== undefined && (typeof manifest.one_pass !== 'string' || !/^[A-Za-z0-9._-]+$/.test(manifest.one_pass))) {
+    fail(`field 'one_pass' must be a manifest name, got ${JSON.stringify(manifest.one_pass)}`);
   }
   return { ...manifest, sha256: manifest.sha256.toLowerCase() };
 }

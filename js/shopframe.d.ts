@@ -281,6 +281,8 @@ export interface ModelInfo {
   outputs: string[];
   /** 0 for detectors. */
   embeddingDim: number;
+  /** 'regions': a one-pass embedder whose feature maps the core pools per region. */
+  pooling: 'global' | 'regions';
   classCount: number;
 }
 
@@ -358,6 +360,12 @@ export interface EngineOptions extends LoadOptions {
   maxRegions?: number;
   /** Overrides the calibration stored in the index. */
   calibration?: Calibration;
+  /**
+   * Node, embedder not given: when the embedder's manifest names a "one_pass" variant
+   * (mobilenetv2-f32-multiscale does), use it: one embedder run per frame, every region pooled
+   * from its feature maps (default true; false: one run per cropped region).
+   */
+  onePass?: boolean;
   numThreads?: number;
   ortWasmPaths?: string | Record<string, string>;
 }

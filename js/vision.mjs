@@ -147,6 +147,7 @@ export class Vision {
   async embed(count) {
     const info = this.#embInfo;
     const dim = info.embeddingDim;
+    if (info.pooling === 'regions') return this.#embedPooled(count);
     const run = async (first, n) => {
       const raw = this.#live();
       const tPrep = now();
@@ -176,6 +177,33 @@ export class Vision {
     const out = [];
     for (let i = 0; i < count; ++i) out.push(...(await run(i, 1)));
     return out;
+  }
+
+  // One embedder pass over the whole frame (region 0, stretched to the model's input or, with
+  // input.size_multiple, to the frame's own aspect at about as many pixels), whose
+  // feature maps the core pools over every region's box (manifest "pooling": "regions").
+  async #embedPooled(count) {
+    const info = this.#embInfo;
+    const raw = this.#live();
+    const tPrep = now();
+    const input = raw.prepareCrops(1);
+    this.preprocessMs += now() - tPrep;
+    if (input === null) throwCoreError(raw);
+    const w = raw.embedderInputWidth(), h = raw.embedderInputHeight();  // the frame's aspect with input.size_multiple
+    const dims = info.layout === 'NHWC' ? [1, h, w, 3] : [1, 3, h, w];
+    const out = await this.#embedder.run({ [info.inputName]: new ort.Tensor('float32', input, dims) });
+    const shapes = info.outputs.map((name, slot) => {
+      const t = out[name];
+      if (!t) throw new ShopframeError('invalid_argument', `embedder ${info.name}: output '${name}' missing from the model`);
+      const view = raw.mapView(slot, t.data.length);
+      if (view === null) throw new ShopframeError('invalid_argument', `embedder ${info.name}: output '${name}' has ${t.data.length} values`);
+      view.set(t.data);
+      return t.dims.map(Number);
+    });
+    const pooled = raw.poolRegions(count, shapes);
+    if (pooled === null) throwCoreError(raw);
+    const dim = info.embeddingDim;
+    return Array.from({ length: count }, (_, i) => pooled.slice(i * dim, (i + 1) * dim));
   }
 
   async close() {

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Derive a model from a verified upstream ONNX file, deterministically.
 
-    /usr/bin/python3 tools/derive_model.py {dequantize-int8,dequantize-int8-multiscale,square-input-320,square-input-288,dynamic-input} SRC.onnx DST.onnx
+    /usr/bin/python3 tools/derive_model.py {dequantize-int8,dequantize-int8-multiscale,dequantize-int8-multiscale-maps,square-input-320,square-input-288,dynamic-input} SRC.onnx DST.onnx
 
 Called by js/models.mjs when a manifest has "derived_from" and the derived file is in no model
 directory or cache; the caller verifies DST against the manifest's sha256. Needs Debian's
@@ -23,6 +23,14 @@ stages halve; picked by graph structure, see multiscale_taps). Why: a product's 
 texture live in those mid-level features more than in the ImageNet-class feature, and the
 catalog adaptation (LDA) weighs them from the catalog's own photos: R@1 0.814 -> 0.841 on the
 grocery val split at the same cost per image (docs/quality.md).
+
+dequantize-int8-multiscale-maps: the multi-scale graph with a free input size and without its
+pooling: its outputs map0..map4 are the five tapped activations [1,C,H,W] (1280, 960, 576, 192,
+144 channels; at 288x288 9x9 to 72x72). Why: one pass over a whole frame then gives every
+region's embedding, pooled by the core over the region's box (manifest "pooling": "regions"),
+instead of one pass per cropped region; the free size lets a 16:9 frame keep its aspect
+(384x224 rather than squashed to 288x288). Grocery val R@1 0.845 -> 0.855 with one 288x288 pass
+instead of four 224x224 ones (docs/quality.md, "One pass per frame").
 
 square-input-320: the same graph for a 320x320 input (YOLOX-Nano's 416 -> 320: 0.59x the
 pixels and the convolution work; products in a shoppable frame are large). See input_size.
@@ -47,7 +55,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 
-def dequantize_int8(model, multiscale=False):
+def dequantize_int8(model, multiscale=False, maps=False):
     g = model.graph
     init = {t.name: numpy_helper.to_array(t) for t in g.initializer}
     nodes, weights = [], []
@@ -97,6 +105,11 @@ def dequantize_int8(model, multiscale=False):
             taps = [float_name(i[0])]
             if multiscale:
                 taps += multiscale_taps(depthwise)
+            if maps:  # the maps themselves: the core pools them per region (src/embed/region_pool.cpp)
+                for k, t in enumerate(taps):
+                    nodes.append(helper.make_node('Identity', [t], [f'map{k}']))
+                pooled = taps[0]
+                break
             pooled = pool(nodes, taps, float_name(o[0]))
             produced.add(pooled)
             break  # the classifier after the pooled feature is not part of an embedder
@@ -106,14 +119,17 @@ def dequantize_int8(model, multiscale=False):
         raise SystemExit('dequantize-int8: no QLinearGlobalAveragePool: not an int8 MobileNet-style graph')
     if multiscale and len(taps) < 2:
         raise SystemExit('dequantize-int8-multiscale: no depthwise convolutions: not a MobileNet-style graph')
-    nodes.append(helper.make_node('Identity', [pooled], ['feat']))
-
     src = g.input[0]
     dims = [d.dim_param or d.dim_value for d in src.type.tensor_type.shape.dim]
-    graph = helper.make_graph(nodes, g.name + '_feat_f32',
+    if maps:
+        outputs = [helper.make_tensor_value_info(f'map{k}', TensorProto.FLOAT, [dims[0], None, None, None])
+                   for k in range(len(taps))]
+    else:
+        nodes.append(helper.make_node('Identity', [pooled], ['feat']))
+        outputs = [helper.make_tensor_value_info('feat', TensorProto.FLOAT, [dims[0], None, 1, 1])]
+    graph = helper.make_graph(nodes, g.name + ('_maps_f32' if maps else '_feat_f32'),
                               [helper.make_tensor_value_info(src.name, TensorProto.FLOAT, dims)],
-                              [helper.make_tensor_value_info('feat', TensorProto.FLOAT, [dims[0], None, 1, 1])],
-                              weights)
+                              outputs, weights)
     out = helper.make_model(graph, opset_imports=[helper.make_opsetid('', 12)], producer_name='shopframe tools/derive_model.py')
     out.ir_version = 7
     onnx.checker.check_model(out)
@@ -172,6 +188,8 @@ def input_size(model, recipe, height, width):
 RECIPES = {
     'dequantize-int8': dequantize_int8,
     'dequantize-int8-multiscale': lambda model: dequantize_int8(model, multiscale=True),
+    'dequantize-int8-multiscale-maps': lambda model: input_size(
+        dequantize_int8(model, multiscale=True, maps=True), 'dequantize-int8-multiscale-maps', 'height', 'width'),
     'square-input-320': lambda model: input_size(model, 'square-input-320', 320, 320),
     'square-input-288': lambda model: input_size(model, 'square-input-288', 288, 288),
     'dynamic-input': lambda model: input_size(model, 'dynamic-input', 'height', 'width'),

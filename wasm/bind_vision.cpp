@@ -51,6 +51,7 @@ val manifest_json(const sf::model_manifest& m) {
   for (const auto& s : m.outputs) outs.call<void>("push", s);
   o.set("outputs", outs);
   o.set("embeddingDim", m.embedding_dim);
+  o.set("pooling", std::string(m.pooling == sf::embedding_pooling::regions ? "regions" : "global"));
   o.set("classCount", double(m.class_names.size()));
   return o;
 }
@@ -116,6 +117,8 @@ class vision {
   int frame_width() const { return frame_.width; }
   int frame_height() const { return frame_.height; }
   int detector_input_width() const { return det_geometry_.model_width; }
+  int embedder_input_width() const { return emb_width_; }  // of the last prepareCrops
+  int embedder_input_height() const { return emb_height_; }
   int detector_input_height() const { return det_geometry_.model_height; }
 
   // ---- detection ----
@@ -216,7 +219,15 @@ class vision {
       return fail(sf::make_error(sf::status::invalid_argument, "prepare_crops: " + std::to_string(count) + " of " +
                                                                    std::to_string(regions_.size()) + " regions")),
              val::null();
-    auto o = sf::preprocess_options_for(embedder_.input);
+    // A one-pass embedder sees the whole frame at its own aspect (input.size_multiple); crops
+    // for a pooled embedder all have the manifest's size.
+    const bool one_pass = embedder_.pooling == sf::embedding_pooling::regions;
+    if (one_pass && count != 1)
+      return fail(sf::make_error(sf::status::invalid_argument, "prepare_crops: a one-pass embedder takes the whole frame only")),
+             val::null();
+    auto o = one_pass ? sf::preprocess_options_for(embedder_.input, frame_.width, frame_.height)
+                      : sf::preprocess_options_for(embedder_.input);
+    emb_width_ = o.width, emb_height_ = o.height;
     const size_t per = sf::image::tensor_size(o);
     emb_input_.resize(per * size_t(count));
     for (int i = 0; i < count; ++i) {
@@ -228,6 +239,52 @@ class vision {
       if (!g) return fail(g.err()), val::null();
     }
     return val(emscripten::typed_memory_view(emb_input_.size(), emb_input_.data()));
+  }
+
+  // An embedder with "pooling": "regions" runs once on prepareCrops(1)'s full-frame tensor and
+  // outputs feature maps; JS copies output `slot` into mapView(slot, floats), then
+  // poolRegions(count, shapes) pools regions [0, count) over them (embed::pool_region) and
+  // returns the count x embeddingDim embeddings, or null.
+  val map_view(int slot, double floats) {
+    if (slot < 0 || size_t(slot) >= k_max_maps || floats < 0 || floats > 1e8) return val::null();
+    maps_[size_t(slot)].resize(size_t(floats));
+    return val(emscripten::typed_memory_view(maps_[size_t(slot)].size(), maps_[size_t(slot)].data()));
+  }
+  val pool_regions(int count, val shapes) {
+    err_.clear();
+    const auto bad = [&](const std::string& why) {
+      fail(sf::make_error(sf::status::invalid_argument, embedder_.name + ": " + why));
+      return val::null();
+    };
+    if (embedder_.pooling != sf::embedding_pooling::regions) return bad("its manifest does not pool regions");
+    if (count < 1 || size_t(count) > regions_.size())
+      return bad("poolRegions: " + std::to_string(count) + " of " + std::to_string(regions_.size()) + " regions");
+    const size_t n = shapes["length"].as<size_t>();
+    if (n != embedder_.outputs.size() || n > k_max_maps)
+      return bad(std::to_string(n) + " feature maps given, the manifest names " + std::to_string(embedder_.outputs.size()));
+    std::vector<sf::embed::feature_map> maps(n);
+    for (size_t s = 0; s < n; ++s) {
+      val shape = shapes[s];
+      std::vector<double> d;
+      for (size_t i = 0; i < shape["length"].as<size_t>() && i < 5; ++i) d.push_back(shape[i].as<double>());
+      const std::string name = "output '" + embedder_.outputs[s] + "'";
+      if (d.size() != 4 || d[0] != 1 || d[1] < 1 || d[2] < 1 || d[3] < 1)
+        return bad(name + " is not a feature map [1, C, H, W]");
+      if (d[1] * d[2] * d[3] != double(maps_[s].size()))
+        return bad(name + ": shape holds " + std::to_string(d[1] * d[2] * d[3]) + " values, " +
+                   std::to_string(maps_[s].size()) + " were copied");
+      maps[s] = {maps_[s].data(), size_t(d[1]), size_t(d[2]), size_t(d[3])};
+    }
+    const size_t dim = embedder_.embedding_dim;
+    emb_output_.resize(dim * size_t(count));
+    const float fw = float(frame_.width), fh = float(frame_.height);
+    for (int i = 0; i < count; ++i) {
+      const auto& b = regions_[size_t(i)].box;
+      auto r = sf::embed::pool_region(maps.data(), n, {b.x0 / fw, b.y0 / fh, b.x1 / fw, b.y1 / fh},
+                                      emb_output_.data() + dim * size_t(i), dim);
+      if (!r) return bad(r.err().message);
+    }
+    return val(emscripten::typed_memory_view(emb_output_.size(), emb_output_.data()));
   }
 
   std::string error_code() const { return err_.code; }
@@ -257,6 +314,9 @@ class vision {
   sf::image::rgba_image frame_;
   std::vector<float> det_input_, emb_input_;
   std::vector<float> det_output_[3];
+  int emb_width_ = 0, emb_height_ = 0;
+  static constexpr size_t k_max_maps = 16;  // a manifest names at most 16 outputs
+  std::vector<float> maps_[k_max_maps], emb_output_;
   sf::image::geometry det_geometry_;
   std::vector<sf::det_region> regions_;
   last_error err_;
@@ -279,11 +339,15 @@ EMSCRIPTEN_BINDINGS(shopframe_vision) {
       .function("prepareDetector", &vision::prepare_detector)
       .function("detectorInputWidth", &vision::detector_input_width)
       .function("detectorInputHeight", &vision::detector_input_height)
+      .function("embedderInputWidth", &vision::embedder_input_width)
+      .function("embedderInputHeight", &vision::embedder_input_height)
       .function("outputView", &vision::output_view)
       .function("decodeDetections", &vision::decode_detections)
       .function("fixedRegions", &vision::fixed_regions)
       .function("regions", &vision::regions)
       .function("prepareCrops", &vision::prepare_crops)
+      .function("mapView", &vision::map_view)
+      .function("poolRegions", &vision::pool_regions)
       .function("errorCode", &vision::error_code)
       .function("errorMessage", &vision::error_message);
 }

@@ -7,9 +7,11 @@
 import { attachShoppable, hasWasmSimd } from '/build/index.mjs';
 import '/build/element.mjs';
 
-// The MobileNetV2 embedders: the worker loads the one a (dropped-in) index was built with.
+// The MobileNetV2 embedders: the worker loads the one a (dropped-in) index was built with, or
+// its one-pass variant (?onePass=0 turns that off).
 const MODELS = {
   embedder: [
+    { manifest: '/manifests/mobilenetv2-f32-multiscale-maps288.json', url: '/models/mobilenetv2-f32-multiscale-maps288.onnx' },
     { manifest: '/manifests/mobilenetv2-f32-multiscale.json', url: '/models/mobilenetv2-f32-multiscale.onnx' },
     { manifest: '/manifests/mobilenetv2-f32-feat.json', url: '/models/mobilenetv2-f32-feat.onnx' },
     { manifest: '/manifests/mobilenetv2-feat.json', url: '/models/mobilenetv2-feat.onnx' },
@@ -24,7 +26,7 @@ const SAMPLE = { video: '/demo/sample.webm', index: '/demo/catalog.sfi', truth: 
 const params = new URLSearchParams(location.search);
 const SAMPLING = { sampleFps: Number(params.get('sampleFps') ?? 2), cpuBudget: Number(params.get('cpuBudget') ?? 0.6),
   ...(params.has('detectEvery') ? { detectEvery: Number(params.get('detectEvery')) } : {}),
-  threads: Number(params.get('threads') ?? 2) };
+  threads: Number(params.get('threads') ?? 2), onePass: params.get('onePass') !== '0' };
 
 const $ = (id) => document.getElementById(id);
 const video = $('player');

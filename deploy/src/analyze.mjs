@@ -10,6 +10,7 @@
 // reused across catalog swaps; requests run one at a time through them (one frame buffer).
 import { HttpError, badRequest, queryValue, readBody, readQuery, requireMediaType } from './http.mjs';
 import { publicHit } from './match.mjs';
+import { embedderServesIndex } from '../../js/engine.mjs';
 
 export const ANALYZE_LIMITS = {
   bodyBytes: 4 * 1024 * 1024,  // 4 MiB encoded image
@@ -74,7 +75,7 @@ function parseOptions(url) {
 export function embedderMismatch(index, manifestText) {
   const have = JSON.parse(manifestText);
   const want = index.config()?.embedder;
-  if (index.dim === have.embedding_dim && !(want?.sha256 && want.sha256 !== have.sha256)) return null;
+  if (index.dim === have.embedding_dim && embedderServesIndex(have, want)) return null;
   return `the index was built with embedder ${want?.name ?? '?'} (${index.dim}-d); /v1/analyze here embeds with ${have.name} (${have.embedding_dim}-d)`;
 }
 

@@ -43,7 +43,8 @@ async function openEngine(values, openIndex, UsageError) {
     if (values['no-detector']) models.detector = null;
     else if (values.detector) models.detector = values.detector;  // NAME or MANIFEST.json
     if (values.embedder) models.embedder = values.embedder;  // else the index's own, when known
-    return await createEngine({ index, models, k: Number(values.k ?? 5), numThreads });
+    // --no-one-pass: one embedder pass per cropped region instead of one per frame (js/engine.mjs).
+    return await createEngine({ index, models, k: Number(values.k ?? 5), numThreads, onePass: !values['no-one-pass'] });
   } catch (e) {
     index.close();
     throw e;
@@ -101,6 +102,7 @@ export async function analyzeCommand(argv, { parse, openIndex, UsageError }) {
     k: { type: 'string', short: 'k', default: '5' },
     json: { type: 'boolean', default: false },
     'no-detector': { type: 'boolean', default: false },
+    'no-one-pass': { type: 'boolean', default: false },
     detector: { type: 'string' },
     embedder: { type: 'string' },
     fps: { type: 'string', default: '2' },
@@ -220,6 +222,7 @@ function evalOptions() {
     report: { type: 'string' },
     records: { type: 'string' },
     'no-detector': { type: 'boolean', default: false },
+    'no-one-pass': { type: 'boolean', default: false },
     detector: { type: 'string' },
     embedder: { type: 'string' },
     'max-false-rate': { type: 'string', default: '0.02' },

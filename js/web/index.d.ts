@@ -38,6 +38,13 @@ export interface AttachOptions {
    */
   detectEvery?: number;
   /**
+   * When `models.embedder` lists a one-pass model (manifest "pooling": "regions") that is
+   * compatible_with the index's embedder, the worker uses it: one embedder run per frame, every
+   * region pooled from its feature maps, instead of one run per region (default true; false:
+   * the index's own embedder on each cropped region). docs/quality.md, "One pass per frame".
+   */
+  onePass?: boolean;
+  /**
    * ONNX Runtime threads in the worker (default 1; 1..16). More than one needs a cross-origin
    * isolated page (COOP/COEP headers); elsewhere the worker runs one thread. `info.threads`
    * says what it got. See docs/web.md for what 2 threads measured on 2 cores.

@@ -289,6 +289,7 @@ export async function attachShoppable(video, options = {}) {
     // worker uses the compiled modules, the URLs only name them in errors.
     wasmUrl, ortWasmPaths: { wasm: ortWasmUrl },
     k: opts.k, maxRegions: opts.maxRegions, detectEvery: opts.detectEvery, track: opts.track, maxSide: opts.maxSide,
+    onePass: opts.onePass,
     // ORT's threads need SharedArrayBuffer, which only cross-origin isolated pages have.
     threads: globalThis.crossOriginIsolated ? Math.floor(opts.threads) : 1,
     edge: opts.edge?.url ? { url: base(opts.edge.url), k: opts.edge.k } : null,

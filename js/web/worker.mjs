@@ -45,15 +45,18 @@ async function loadModel(role, m) {
 
 // From a list of embedders, the one the open index was built with (its CONF names it), else
 // the first: only that model's bytes are fetched. A manifest that is not JSON never matches.
-async function chooseEmbedder(candidates, openIndex) {
+async function chooseEmbedder(candidates, openIndex, onePass) {
   if (!Array.isArray(candidates)) return candidates;
   const texts = await Promise.all(candidates.map((m) => manifestText('embedder', m)));
   const want = openIndex.config()?.embedder;
-  const nameOf = (text) => { try { return JSON.parse(text); } catch { return {}; } };
-  const i = texts.findIndex((t) => {
-    const m = nameOf(t);
-    return want && (want.sha256 ? m.sha256?.toLowerCase() === want.sha256 : m.name === want.name);
-  });
+  const parsed = (text) => { try { return JSON.parse(text); } catch { return {}; } };
+  const same = (m) => want && (want.sha256 ? m.sha256?.toLowerCase() === want.sha256 : m.name === want.name);
+  // A one-pass model (pooling "regions") compatible_with the index's embedder comes first: one
+  // embedder run per frame instead of one per region (docs/quality.md, "One pass per frame").
+  const compatible = (m) => onePass !== false && m.pooling === 'regions' && want?.sha256 &&
+    m.compatible_with?.sha256?.toLowerCase() === want.sha256;
+  let i = texts.findIndex((t) => compatible(parsed(t)));
+  if (i < 0) i = texts.findIndex((t) => same(parsed(t)));
   return { ...candidates[Math.max(i, 0)], manifest: texts[Math.max(i, 0)] };
 }
 
@@ -67,7 +70,7 @@ async function init(msg) {
   // Loaded once: its CONF picks the embedder, then the engine borrows it (close() frees it).
   index = await loadIndex(indexBytes, coreOptions);
   try {
-    const embedder = await loadModel('embedder', await chooseEmbedder(msg.models?.embedder, index));
+    const embedder = await loadModel('embedder', await chooseEmbedder(msg.models?.embedder, index, msg.onePass));
     const create = () => createEngine({
       ...coreOptions, index, ortWasmPaths: msg.ortModule ? undefined : msg.ortWasmPaths, numThreads: msg.threads ?? 1,
       models: { embedder, detector }, maxRegions: msg.maxRegions,

@@ -45,6 +45,26 @@ void average(const float* a, const float* b, float* out, size_t count);
 // m == 0 leaves out unchanged.
 void mean_rows(const float* rows, size_t m, size_t d, float* out);
 
+// ---- region embeddings from one pass over the whole frame ----
+// A model with manifest "pooling": "regions" (e.g. mobilenetv2-f32-multiscale-maps288) outputs
+// feature maps of the whole frame instead of one embedding per cropped region; each region's
+// embedding is pooled from them, so a frame costs one pass however many regions it has.
+struct feature_map {  // one output, NCHW with batch 1, row-major
+  const float* data = nullptr;
+  size_t channels = 0, height = 0, width = 0;
+};
+struct unit_box {  // a region as fractions of the frame's width and height
+  float x0 = 0, y0 = 0, x1 = 1, y1 = 1;
+};
+// out (the maps' channels in all) = for each map in order: every channel's mean over the box,
+// each cell weighted by the area it shares with the box (a box smaller than a cell still gets
+// the cells it touches), L2-normalised; concatenated. The whole frame's box gives each map's
+// global average pool, L2-normalised: what a multi-scale embedder's pooled output is.
+// The box is clipped to the frame. Errors (invalid_argument): null pointers, no maps, an
+// empty map, out_size other than the channels in all, a non-finite box or one empty after
+// clipping. out is unspecified after an error.
+result<void> pool_region(const feature_map* maps, size_t n_maps, unit_box box, float* out, size_t out_size);
+
 // ---- catalog adaptation: regularised linear discriminant analysis ----
 
 struct lda_options {

@@ -378,7 +378,6 @@ status_t read_input(const ctx& c, od::value& v, model_input& in) {
   if (!(seen & i_width)) return c.fail(obj_p, "input.width", "missing");
   if (!(seen & i_height)) return c.fail(obj_p, "input.height", "missing");
   if (in.size_multiple) {
-    if (!in.letterbox) return c.fail(multiple_p, "input.size_multiple", "needs \"letterbox\": true");
     if (in.width % in.size_multiple || in.height % in.size_multiple)
       return c.fail(multiple_p, "input.size_multiple",
                     std::to_string(in.size_multiple) + " does not divide the input size " + std::to_string(in.width) +
@@ -391,6 +390,7 @@ status_t read_input(const ctx& c, od::value& v, model_input& in) {
 enum top_bit : unsigned {
   t_version = 1, t_name = 2, t_file = 4, t_sha = 8, t_licence = 16, t_url = 32, t_notes = 64, t_input = 128,
   t_outputs = 256, t_kind = 512, t_classes = 1024, t_dim = 2048, t_strides = 4096, t_ostride = 8192,
+  t_pooling = 16384,
 };
 
 }  // namespace
@@ -419,12 +419,13 @@ result<model_manifest> parse_model_manifest(std::string_view json, std::string_v
 
   model_manifest m;
   unsigned seen = 0;
+  const char* pooling_p = nullptr;
   SF_TRY(for_each_field(c, root, "", [&](std::string_view key, od::value& fv) -> status_t {
     static const struct { const char* k; unsigned bit; } keys[] = {
         {"manifest_version", t_version}, {"name", t_name}, {"file", t_file}, {"sha256", t_sha},
         {"licence", t_licence}, {"source_url", t_url}, {"notes", t_notes}, {"input", t_input},
         {"outputs", t_outputs}, {"kind", t_kind}, {"class_names", t_classes}, {"embedding_dim", t_dim},
-        {"strides", t_strides}, {"output_stride", t_ostride}};
+        {"strides", t_strides}, {"output_stride", t_ostride}, {"pooling", t_pooling}};
     unsigned bit = 0;
     for (const auto& k : keys)
       if (key == k.k) bit = k.bit;
@@ -476,6 +477,15 @@ result<model_manifest> parse_model_manifest(std::string_view json, std::string_v
       case t_dim: return read_uint(c, fv, path, 1, 65536, m.embedding_dim);
       case t_strides: return read_strides(c, fv, path, m.strides);
       case t_ostride: return read_uint(c, fv, path, 1, 64, m.output_stride);
+      case t_pooling: {
+        std::string s;
+        SF_TRY(read_string(c, fv, path, s, true));
+        if (s == "global") m.pooling = embedding_pooling::global;
+        else if (s == "regions") m.pooling = embedding_pooling::regions;
+        else return c.fail(p, path, "expected \"global\" or \"regions\", got " + quote(s));
+        pooling_p = p;
+        return {};
+      }
       default: return {};
     }
   }));
@@ -492,6 +502,8 @@ result<model_manifest> parse_model_manifest(std::string_view json, std::string_v
       {t_input, "input"}, {t_outputs, "outputs"}, {t_kind, "kind"}};
   for (const auto& r : required)
     if (!(seen & r.bit)) return c.fail(nullptr, r.name, "missing");
+  if (m.pooling == embedding_pooling::regions && m.kind != model_kind::embedding)
+    return c.fail(pooling_p, "pooling", "\"regions\" is for kind \"embedding\" only");
   switch (m.kind) {
     case model_kind::embedding:
       if (!(seen & t_dim)) return c.fail(nullptr, "embedding_dim", "missing (required for kind \"embedding\")");
@@ -528,7 +540,21 @@ image::preprocess_options preprocess_options_for(const model_input& in) {
 
 image::preprocess_options preprocess_options_for(const model_input& in, int frame_width, int frame_height) {
   image::preprocess_options o = preprocess_options_for(in);
-  if (!in.size_multiple || !in.letterbox || frame_width < 1 || frame_height < 1) return o;
+  if (!in.size_multiple || frame_width < 1 || frame_height < 1) return o;
+  if (!in.letterbox) {
+    // Stretched: the frame's aspect at the pixels of width x height (or max_pixels), each side
+    // rounded to the nearest multiple (at least one), so a 16:9 frame is not squashed square.
+    const double budget = in.max_pixels ? double(in.max_pixels) : double(in.width) * in.height;
+    const double s = std::sqrt(budget / (double(frame_width) * frame_height));
+    const auto side = [&](int frame_side) {
+      const uint64_t m = in.size_multiple;
+      const double blocks = std::max(1.0, std::round(frame_side * s / double(m)));
+      return int(std::min(blocks, double(4096 / m)) * double(m));  // sides stay within 4096
+    };
+    o.width = side(frame_width);
+    o.height = side(frame_height);
+    return o;
+  }
   // The letterbox scale of the full canvas (or less, to keep the content within max_pixels);
   // each side then keeps the multiples of size_multiple its content needs. Without
   // max_pixels the limiting side stays whole, so preprocess's own scale (the min over both

@@ -20,20 +20,32 @@
 //            "scale": 0.00392156862745098,              finite > 0, default 1: the tensor is
 //                                                       (pixel * scale - mean) / std
 //            "letterbox": true, "pad_value": 114,       default false / 0; pad in 0..255
-//            "size_multiple": 32},                      optional, 1..1024, letterbox only: the
-//                                                       model takes any input whose sides are
-//                                                       multiples of it, up to width x height,
-//                                                       and each frame gets the smallest such
-//                                                       canvas holding its letterboxed content
+//            "size_multiple": 32},                      optional, 1..1024: the model takes any
+//                                                       input whose sides are multiples of it.
+//                                                       Letterboxed: up to width x height, and
+//                                                       each frame gets the smallest such canvas
+//                                                       holding its letterboxed content.
+//                                                       Stretched: each frame gets its own
+//                                                       aspect at the pixels of width x height
+//                                                       (or max_pixels), sides rounded to the
+//                                                       nearest multiple
 //            "max_pixels": 102400,                      optional, size_multiple only: the
 //                                                       letterboxed content is scaled down to at
 //                                                       most this many pixels (the canvas rounds
 //                                                       it up to the multiple), so any aspect
-//                                                       costs about the same
+//                                                       costs about the same; stretched: the
+//                                                       pixel budget instead of width x height
 //  "outputs": ["output"],                               required, 1..16 non-empty names
 //  "kind": "embedding"|"yolox"|"yolo"|"yolov8"|"centernet",    required
 //  "class_names": ["person", ...],                      optional, up to 65536 strings
 //  "embedding_dim": 1280,                               required for kind embedding, 1..65536
+//  "pooling": "global"|"regions",                       embedding only, default global: the
+//                                                       model outputs one embedding per input
+//                                                       image; "regions": its outputs are
+//                                                       feature maps [1,C,H,W] of one pass over
+//                                                       the whole frame, which the core pools
+//                                                       per region (embed::pool_region; the
+//                                                       channels add up to embedding_dim)
 //  "strides": [8, 16, 32],                              yolox/yolo/yolov8: default [8,16,32];
 //                                                       1..8 increasing values in 1..1024
 //  "output_stride": 4}                                  centernet: default 4, 1..64
@@ -60,6 +72,7 @@ namespace sf {
 enum class model_kind : char { embedding = 'E', yolox = 'X', yolo = 'Y', yolov8 = '8', centernet = 'C' };
 enum class tensor_layout : char { nchw = 'C', nhwc = 'H' };
 enum class color_order : char { rgb = 'R', bgr = 'B' };
+enum class embedding_pooling : char { global = 'G', regions = 'R' };
 
 // "embedding", "yolox", ... / "NCHW", "NHWC" / "RGB", "BGR"
 const char* model_kind_name(model_kind k) noexcept;
@@ -87,6 +100,7 @@ struct model_manifest {
   model_kind kind = model_kind::embedding;
   std::vector<std::string> class_names;  // may be empty
   uint32_t embedding_dim = 0;            // kind embedding (0 otherwise unless given)
+  embedding_pooling pooling = embedding_pooling::global;
   std::vector<uint32_t> strides;         // yolox / yolo / yolov8 (empty otherwise unless given)
   uint32_t output_stride = 0;            // centernet (0 otherwise unless given)
 };
@@ -102,7 +116,9 @@ image::preprocess_options preprocess_options_for(const model_input& in);
 // The same for one frame: with input.size_multiple, the canvas shrinks to the frame's
 // aspect (a 1280x720 frame into a 416x416 model with multiple 32: 416x256, the content at
 // the same scale as in the square), so a wide or tall video frame costs the detector only
-// the pixels it covers. Without it, the fixed size. Frame sides must be >= 1.
+// the pixels it covers; a stretched input gets the frame's aspect at about the same pixels
+// (1280x720 into 288x288 with multiple 32: 384x224), so nothing is squashed. Without it,
+// the fixed size. Frame sides must be >= 1.
 image::preprocess_options preprocess_options_for(const model_input& in, int frame_width, int frame_height);
 
 }  // namespace sf

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { createEngine, Engine } from '../../js/engine.mjs';
 import { createVision } from '../../js/vision.mjs';
 import { buildIndexDetailed, loadIndex, ShopframeError } from '../../js/shopframe.mjs';
-import { tinyEmbedder, tinyYoloDetector, writeManifest } from './lib/tiny_onnx.mjs';
+import { tinyEmbedder, tinyFeatureMaps, tinyFeatureMapsReference, tinyYoloDetector, writeManifest } from './lib/tiny_onnx.mjs';
 import { encodePng } from './lib/png.mjs';
 
 const DIM = 8;
@@ -27,6 +27,13 @@ function solidFrame(width, height, rgb) {
 }
 
 /** RGB bytes of an RGBA frame (for RGB, colour type 2, PNGs). */
+/** The [1,3,S,S] tensor (scale 1/255, no mean/std) of a solid S x S frame. */
+function solidTensor(S, rgb) {
+  const t = new Float32Array(3 * S * S);
+  for (let c = 0; c < 3; ++c) t.fill(rgb[c] / 255, c * S * S, (c + 1) * S * S);
+  return t;
+}
+
 function rgbOf(rgba) {
   const out = new Uint8Array((rgba.length / 4) * 3);
   for (let i = 0, j = 0; i < rgba.length; i += 4, j += 3) out.set(rgba.subarray(i, i + 3), j);
@@ -281,6 +288,40 @@ test('engine: an index built for another embedder is rejected with a clear error
   }
 });
 
+test('engine: a one-pass embedder queries an index of the embedder its manifest is compatible_with, and only that', async () => {
+  const S = 16;
+  const mapsBytes = tinyFeatureMaps({ size: S });
+  const base = { name: 'crop-embedder', sha256: 'cd'.repeat(32), dim: 6 };
+  const { manifest } = await writeManifest(dir, {
+    bytes: mapsBytes, name: 'tiny-maps', size: S, outputs: ['coarse', 'fine'], embeddingDim: 6,
+    extra: { pooling: 'regions', compatible_with: { name: base.name, sha256: base.sha256 } },
+  });
+  const onePass = { manifest, bytes: mapsBytes };
+  const colours = [[250, 10, 10], [10, 250, 10], [10, 10, 250]];
+  // Catalog vectors: each colour's whole-frame embedding, as tinyFeatureMapsReference pools it.
+  const vecs = new Float32Array(colours.length * 6);
+  colours.forEach((rgb, i) => vecs.set(tinyFeatureMapsReference(solidTensor(S, rgb), [0, 0, 1, 1], { size: S }), i * 6));
+  const cat = colours.map((_, i) => ({ id: `c${i}`, title: `colour ${i}` }));
+  const built = await buildIndexDetailed({ vectors: vecs, dim: 6, items: cat, config: { embedder: base } });
+  const engine = await createEngine({ index: built.bytes, models: { embedder: onePass, detector: null } });
+  try {
+    assert.equal(engine.vision.embedderInfo.pooling, 'regions');
+    const r = await engine.analyzeImage(solidFrame(S, S, colours[1]), S, S);
+    assert.equal(r.regions.length, 2);
+    assert.equal(r.top[0].id, 'c1');
+    assert.ok(r.top[0].score > 0.999, `score ${r.top[0].score}`);
+  } finally {
+    await engine.close();
+  }
+  // Another index's embedder (or a one-pass model that names none) is still a mismatch.
+  const other = await buildIndexDetailed({ vectors: vecs, dim: 6, items: cat, config: { embedder: { ...base, sha256: 'ef'.repeat(32) } } });
+  await assert.rejects(createEngine({ index: other.bytes, models: { embedder: onePass, detector: null } }),
+    (e) => e.code === 'invalid_argument' && /built with embedder crop-embedder \(efefefefefef, 6-d\)/.test(e.message));
+  const { compatible_with: _, ...bare } = manifest;
+  await assert.rejects(createEngine({ index: built.bytes, models: { embedder: { manifest: bare, bytes: mapsBytes }, detector: null } }),
+    (e) => e.code === 'invalid_argument' && /engine has tiny-maps/.test(e.message));
+});
+
 test('engine: analyzeEncoded decodes PNG bytes; a corrupt PNG is a ShopframeError and the engine keeps working', async () => {
   const { bytes } = await buildCatalogIndex();
   const engine = await engineFor(bytes);
@@ -471,8 +512,8 @@ test('without models.embedder the engine uses the index\'s embedder when its man
     const items = ['a', 'b', 'c'].map((id) => ({ id, title: id }));
     return buildIndexDetailed({ vectors, dim, items, config: embedder ? { embedder } : undefined }).then((r) => r.bytes);
   };
-  const engineName = async (bytes, models = { detector: null }) => {
-    const engine = await createEngine({ index: bytes, models });
+  const engineName = async (bytes, models = { detector: null }, onePass = false) => {
+    const engine = await createEngine({ index: bytes, models, onePass });
     try {
       return engine.vision.embedderInfo.name;
     } finally {
@@ -487,6 +528,13 @@ test('without models.embedder the engine uses the index\'s embedder when its man
   assert.equal(await engineName(await withEmbedder({ name: f32.name, sha256: f32.sha256, dim: 1280 }, 1280)), 'mobilenetv2-f32-feat');
   assert.equal(await engineName(await withEmbedder(null, 3152)), 'mobilenetv2-f32-multiscale');
   assert.equal(await engineName(await withEmbedder({ name: 'someone-elses-model', dim: 3152 }, 3152)), 'mobilenetv2-f32-multiscale');
+  // By default (onePass not false) the multi-scale embedder's index is queried with its one-pass
+  // variant, which its manifest names; embedders without one are used as they are.
+  const multiscale = await withEmbedder({ name: byDefault.name, sha256: byDefault.sha256, dim: 3152 }, 3152);
+  assert.equal(byDefault.one_pass, 'mobilenetv2-f32-multiscale-maps288');
+  assert.equal(await engineName(multiscale, { detector: null }, true), 'mobilenetv2-f32-multiscale-maps288');
+  assert.equal(await engineName(multiscale, { detector: null }, false), 'mobilenetv2-f32-multiscale');
+  assert.equal(await engineName(builtWithInt8, { detector: null }, true), 'mobilenetv2-feat');
   // An explicit embedder that is not the index's is still an error naming both.
   await assert.rejects(engineName(builtWithInt8, { embedder: 'mobilenetv2-f32-feat', detector: null }),
     (e) => e.code === 'invalid_argument' && /built with embedder mobilenetv2-feat/.test(e.message) && /engine has mobilenetv2-f32-feat/.test(e.message));

@@ -18,7 +18,8 @@ import { join } from 'node:path';
 import { createVision, Vision } from '../../js/vision.mjs';
 import { ShopframeError } from '../../js/shopframe.mjs';
 import {
-  solidImage, tinyCenterNetDetector, tinyEmbedder, tinyEmbedderReference, tinyYoloDetector, writeManifest,
+  solidImage, tinyCenterNetDetector, tinyEmbedder, tinyEmbedderReference, tinyFeatureMaps, tinyFeatureMapsReference,
+  tinyYoloDetector, writeManifest,
 } from './lib/tiny_onnx.mjs';
 
 const EMB_SIZE = 32;
@@ -310,10 +311,10 @@ test('input.max_pixels: a square frame gets a smaller canvas, wide frames within
     (e) => e instanceof ShopframeError && /field 'input.max_pixels': needs "size_multiple"/.test(e.message));
 });
 
-test('input.size_multiple needs a letterbox and must divide the input size', async () => {
+test('input.size_multiple must divide the input size', async () => {
   const bytes = tinyYoloDetector({ size: 64, box: [24, 12, 16, 16], dynamic: true });
   for (const [input, message] of [
-    [{ size_multiple: 16 }, /field 'input.size_multiple': needs "letterbox": true/],
+    [{ size_multiple: 24 }, /field 'input.size_multiple': 24 does not divide the input size 64x64/],
     [{ letterbox: true, size_multiple: 24 }, /field 'input.size_multiple': 24 does not divide the input size 64x64/],
   ]) {
     const detector = await plug(bytes, { name: 'det-bad-fit', kind: 'yolo', size: 64, classNames: ['red', 'green'], input });
@@ -517,6 +518,44 @@ test('errors: a manifest that does not match its model fails at run time with a 
   try {
     vision.setFrame(rgbaFrame(8, 8, RED), 8, 8);
     await rejectsShopframe(() => vision.detect(), 'invalid_argument', /does not match layout/);
+  } finally {
+    await vision.close();
+  }
+});
+
+test('a one-pass embedder ("pooling": "regions"): one run over the frame, every region pooled from its feature maps', async () => {
+  const S = 16;
+  const model = await plug(tinyFeatureMaps({ size: S }), {
+    name: 'maps', size: S, extra: { outputs: ['coarse', 'fine'], pooling: 'regions', embedding_dim: 6 },
+  });
+  const vision = await createVision({ embedder: model });
+  try {
+    assert.equal(vision.embedderInfo.pooling, 'regions');
+    // A frame of the model's size (no resampling; scale 1/255, mean 0, std 1): the tensor the model
+    // sees is the frame's colours / 255, so every pooled value can be predicted.
+    const bg = [40, 80, 120], fg = [200, 30, 60];
+    const frame = rgbaFrame(S, S, bg, [4, 4, 12, 9], fg);
+    vision.setFrame(frame, S, S);
+    const regions = await vision.detect();
+    assertFixedRegions(regions, S, S);
+    const tensor = new Float32Array(3 * S * S);
+    for (let i = 0; i < S * S; ++i) for (let c = 0; c < 3; ++c) tensor[c * S * S + i] = frame[i * 4 + c] / 255;
+    const embeddings = await vision.embed(2);
+    assert.equal(embeddings.length, 2);
+    for (const [i, r] of regions.entries()) {
+      const box = [r.box[0] / S, r.box[1] / S, r.box[2] / S, r.box[3] / S];
+      assertClose(embeddings[i], tinyFeatureMapsReference(tensor, box, { size: S }), 1e-5, `region ${i} (${r.kind})`);
+    }
+    assert.ok(Math.abs(embeddings[0][3] - embeddings[1][3]) > 1e-3, 'the centre crop pools its own part of the maps');
+    // A manifest naming fewer maps than the model has, or a wrong embedding_dim, fails clearly.
+    const short = await createVision({ embedder: { ...model, manifest: { ...model.manifest, outputs: ['coarse'] } } });
+    try {
+      short.setFrame(frame, S, S);
+      await short.detect();
+      await rejectsShopframe(() => short.embed(2), 'invalid_argument', /3 channels in all, the output has 6/);
+    } finally {
+      await short.close();
+    }
   } finally {
     await vision.close();
   }

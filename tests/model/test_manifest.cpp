@@ -130,6 +130,33 @@ TEST_CASE("input.max_pixels gives every aspect about the same detector arithmeti
   CHECK(z.err().message.find("input.max_pixels") != std::string::npos);
 }
 
+TEST_CASE("input.size_multiple on a stretched input: the frame's aspect at about the same pixels", "[model]") {
+  const std::string text = read_text(SF_TEST_DIR "/../models/mobilenetv2-f32-multiscale-maps288.json");
+  auto r = sf::parse_model_manifest(text, "mobilenetv2-f32-multiscale-maps288.json");
+  INFO((r.ok() ? std::string() : r.err().message));
+  REQUIRE(r.ok());
+  sf::model_input in = r.value().input;
+  CHECK(!in.letterbox);
+  CHECK(in.size_multiple == 32);
+  struct { int fw, fh, w, h; } cases[] = {
+      {348, 348, 288, 288}, {1, 1, 288, 288},  // square: the nominal size
+      {640, 360, 384, 224}, {1280, 720, 384, 224}, {360, 640, 224, 384},  // 16:9 and 9:16
+      {640, 480, 320, 256},                      // 4:3
+      {65536, 1, 4096, 32}, {1, 65536, 32, 4096},  // extremes: at least one block, at most 4096
+  };
+  for (const auto& c : cases) {
+    const auto o = sf::preprocess_options_for(in, c.fw, c.fh);
+    INFO(c.fw << "x" << c.fh << " -> " << o.width << "x" << o.height);
+    CHECK(o.width == c.w);
+    CHECK(o.height == c.h);
+    CHECK(o.mode == sf::image::resize_mode::stretch);
+  }
+  in.max_pixels = 224 * 224;  // a budget other than width x height
+  const auto o = sf::preprocess_options_for(in, 640, 360);
+  CHECK(o.width == 288);
+  CHECK(o.height == 160);
+}
+
 TEST_CASE("input.size_multiple fits the letterbox canvas to the frame at the full canvas's scale", "[model]") {
   const std::string text = read_text(SF_TEST_DIR "/../models/yolox-nano-dynamic.json");
   auto r = sf::parse_model_manifest(text, "yolox-nano-dynamic.json");
@@ -204,6 +231,25 @@ TEST_CASE("manifest defaults and normalisation", "[model]") {
   auto cn = sf::parse_model_manifest(replace(k_valid, "\"embedding\"", "\"centernet\""), "t.json");
   REQUIRE(cn.ok());
   CHECK(cn.value().output_stride == 4);
+  CHECK(m.pooling == sf::embedding_pooling::global);
+  auto rp = sf::parse_model_manifest(replace(k_valid, "\"embedding_dim\"", "\"pooling\": \"regions\", \"embedding_dim\""), "t.json");
+  REQUIRE(rp.ok());
+  CHECK(rp.value().pooling == sf::embedding_pooling::regions);
+}
+
+TEST_CASE("the one-pass region embedder's manifest", "[model]") {
+  const std::string text = read_text(SF_TEST_DIR "/../models/mobilenetv2-f32-multiscale-maps288.json");
+  auto r = sf::parse_model_manifest(text, "mobilenetv2-f32-multiscale-maps288.json");
+  INFO((r.ok() ? std::string() : r.err().message));
+  REQUIRE(r.ok());
+  const auto& m = r.value();
+  CHECK(m.kind == sf::model_kind::embedding);
+  CHECK(m.pooling == sf::embedding_pooling::regions);
+  CHECK(m.embedding_dim == 1280 + 960 + 576 + 192 + 144);
+  CHECK(m.outputs == std::vector<std::string>{"map0", "map1", "map2", "map3", "map4"});
+  CHECK(m.input.width == 288);
+  CHECK(m.input.height == 288);
+  CHECK(!m.input.letterbox);
 }
 
 TEST_CASE("manifest errors name the field path, the place and the expectation", "[model]") {
@@ -223,6 +269,10 @@ TEST_CASE("manifest errors name the field path, the place and the expectation", 
       {replace(v, "\"kind\": \"embedding\", ", ""), sf::status::parse_error, {"field 'kind': missing"}},
       {replace(v, ", \"embedding_dim\": 16", ""), sf::status::parse_error, {"field 'embedding_dim': missing"}},
       {replace(v, "\"name\": \"m\"", "\"name\": \"\""), sf::status::parse_error, {"t.json:2:11", "field 'name'", "non-empty string"}},
+      {replace(v, "\"embedding_dim\"", "\"pooling\": \"max\", \"embedding_dim\""), sf::status::parse_error,
+       {"t.json:7:35", "field 'pooling': expected \"global\" or \"regions\", got \"max\""}},
+      {replace(replace(v, "\"embedding\"", "\"yolox\""), "\"embedding_dim\": 16", "\"pooling\": \"regions\""),
+       sf::status::parse_error, {"field 'pooling'", "for kind \"embedding\" only"}},
       {replace(v, "\"name\": \"m\"", "\"name\": 5"), sf::status::parse_error, {"t.json:2:11", "field 'name': expected a string, got number"}},
       {replace(v, "\"name\": \"m\", ", "\"name\": \"m\", \"name\": \"n\", "), sf::status::parse_error, {"field 'name': duplicate key"}},
       {replace(v, "sub/m.onnx", "/abs/m.onnx"), sf::status::parse_error, {"field 'file'", "relative path"}},
@@ -249,7 +299,6 @@ TEST_CASE("manifest errors name the field path, the place and the expectation", 
       {replace(v, "\"height\": 32", "\"height\": 32, \"scale\": 0"), sf::status::parse_error, {"field 'input.scale'", "(0, 1e6]"}},
       {replace(v, "\"height\": 32", "\"height\": 32, \"letterbox\": 1"), sf::status::parse_error, {"field 'input.letterbox': expected true or false, got number"}},
       {replace(v, "\"height\": 32", "\"height\": 32, \"pad_value\": 300"), sf::status::parse_error, {"field 'input.pad_value'", "0..255"}},
-      {replace(v, "\"height\": 32", "\"height\": 32, \"size_multiple\": 16"), sf::status::parse_error, {"t.json:5:70", "field 'input.size_multiple': needs \"letterbox\": true"}},
       {replace(v, "\"height\": 32", "\"height\": 32, \"letterbox\": true, \"size_multiple\": 24"), sf::status::parse_error, {"field 'input.size_multiple': 24 does not divide the input size 64x32"}},
       {replace(v, "\"height\": 32", "\"height\": 32, \"letterbox\": true, \"size_multiple\": 0"), sf::status::parse_error, {"field 'input.size_multiple'", "1..1024"}},
       {replace(v, "\"input\": {\"name\": \"x\", \"width\": 64, \"height\": 32}", "\"input\": [1]"), sf::status::parse_error, {"field 'input': expected an object, got array"}},

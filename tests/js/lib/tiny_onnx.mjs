@@ -10,6 +10,7 @@
 //   tinyEmbedder          [1,3,S,S] (or [1,S,S,3]) -> [1,dim]: affine map of the channel means
 //   tinyYoloDetector      [1,3,S,S] -> [1,3,5+C] decoded YOLO rows (or [1,4+C,3], YOLOv8 layout)
 //   tinyCenterNetDetector [1,3,S,S] -> heat [1,C,S/st,S/st], size and offset [1,2,S/st,S/st]
+//   tinyFeatureMaps       [1,3,S,S] -> feature maps [1,3,S/4,S/4] and [1,3,S,S] (pooling "regions")
 //
 // All inputs are float32 tensors meant to hold pixel / 255 (writeManifest says scale 1/255).
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -224,6 +225,54 @@ export function tinyEmbedder({ size = 32, dim = 8, inputName = 'pixels', outputN
       outputs: [{ name: outputName, shape: [1, dim] }],
     },
   });
+}
+
+/**
+ * A one-pass "embedder" whose outputs are feature maps (manifest "pooling": "regions"):
+ * [1,3,S,S] -> 'coarse' [1,3,S/4,S/4] (4x4 average pooling) and 'fine' [1,3,S,S] (the input).
+ * A region's pooled embedding (6-d) is then its mean colour over each map, L2-normalised per map:
+ * tinyFeatureMapsReference.
+ */
+export function tinyFeatureMaps({ size = 16, inputName = 'pixels' } = {}) {
+  return encodeModel({
+    graph: {
+      name: 'tiny_feature_maps',
+      nodes: [
+        node('AveragePool', [inputName], ['coarse'], [attr.ints('kernel_shape', [4, 4]), attr.ints('strides', [4, 4])]),
+        node('Identity', [inputName], ['fine']),
+      ],
+      inputs: [{ name: inputName, shape: [1, 3, size, size] }],
+      outputs: [{ name: 'coarse', shape: [1, 3, size / 4, size / 4] }, { name: 'fine', shape: [1, 3, size, size] }],
+    },
+  });
+}
+
+/**
+ * What the core pools from tinyFeatureMaps for a region: `tensor` is the model's [1,3,S,S] input
+ * (NCHW), `box` [x0, y0, x1, y1] in fractions of the frame. Each cell is weighted by the area it
+ * shares with the box (two-dimensional overlap, float64). Returns a plain array of 6 numbers.
+ */
+export function tinyFeatureMapsReference(tensor, box, { size = 16 } = {}) {
+  const plane = size * size;
+  const coarse = new Float64Array(3 * (size / 4) ** 2);
+  const q = size / 4;
+  for (let c = 0; c < 3; ++c) for (let y = 0; y < size; ++y) for (let x = 0; x < size; ++x) {
+    coarse[(c * q + Math.floor(y / 4)) * q + Math.floor(x / 4)] += tensor[c * plane + y * size + x] / 16;
+  }
+  const pool = (data, n) => {
+    const v = [0, 0, 0];
+    let area = 0;
+    for (let y = 0; y < n; ++y) for (let x = 0; x < n; ++x) {
+      const ox = Math.min(box[2] * n, x + 1) - Math.max(box[0] * n, x);
+      const oy = Math.min(box[3] * n, y + 1) - Math.max(box[1] * n, y);
+      if (ox <= 0 || oy <= 0) continue;
+      area += ox * oy;
+      for (let c = 0; c < 3; ++c) v[c] += ox * oy * data[(c * n + y) * n + x];
+    }
+    const norm = Math.hypot(...v.map((e) => e / area));
+    return v.map((e) => e / area / norm);
+  };
+  return [...pool(coarse, q), ...pool(tensor, size)];
 }
 
 /** What tinyEmbedder computes, in JS: Float32Array(dim). opts: { dim = 8, layout = 'NCHW' }. */

@@ -1,0 +1,129 @@
+// Region embeddings pooled from feature maps of one pass (embed::pool_region).
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "embed/embed.h"
+
+using sf::embed::feature_map;
+using sf::embed::pool_region;
+using sf::embed::unit_box;
+
+namespace {
+
+struct owned_map {
+  std::vector<float> v;
+  size_t c, h, w;
+  feature_map view() const { return {v.data(), c, h, w}; }
+};
+
+owned_map make_map(size_t c, size_t h, size_t w, unsigned seed) {
+  owned_map m{std::vector<float>(c * h * w), c, h, w};
+  for (size_t i = 0; i < m.v.size(); ++i) m.v[i] = float(std::sin(0.37 * double(i + 1) * (seed + 1)) + 0.2 * seed);
+  return m;
+}
+
+// Reference: every cell weighted by the area of its rectangle's intersection with the box
+// (two-dimensional, not separable), means in double, L2 per map.
+std::vector<double> reference(const std::vector<owned_map>& maps, unit_box b) {
+  const double x0 = std::clamp<double>(b.x0, 0, 1), x1 = std::clamp<double>(b.x1, 0, 1);
+  const double y0 = std::clamp<double>(b.y0, 0, 1), y1 = std::clamp<double>(b.y1, 0, 1);
+  std::vector<double> out;
+  for (const auto& m : maps) {
+    std::vector<double> v(m.c, 0.0);
+    double area = 0;
+    for (size_t y = 0; y < m.h; ++y)
+      for (size_t x = 0; x < m.w; ++x) {
+        const double ox = std::min(x1 * m.w, x + 1.0) - std::max(x0 * m.w, double(x));
+        const double oy = std::min(y1 * m.h, y + 1.0) - std::max(y0 * m.h, double(y));
+        if (ox <= 0 || oy <= 0) continue;
+        area += ox * oy;
+        for (size_t c = 0; c < m.c; ++c) v[c] += ox * oy * m.v[(c * m.h + y) * m.w + x];
+      }
+    double n = 0;
+    for (double& e : v) e /= area, n += e * e;
+    for (double e : v) out.push_back(e / std::sqrt(n));
+  }
+  return out;
+}
+
+std::vector<float> pooled(const std::vector<owned_map>& maps, unit_box b) {
+  std::vector<feature_map> views;
+  size_t dim = 0;
+  for (const auto& m : maps) views.push_back(m.view()), dim += m.c;
+  std::vector<float> out(dim);
+  auto r = pool_region(views.data(), views.size(), b, out.data(), out.size());
+  REQUIRE(r);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("pool_region: the whole frame is each map's global average, L2-normalised, concatenated", "[embed]") {
+  const std::vector<owned_map> maps = {make_map(5, 3, 3, 0), make_map(3, 12, 12, 1), make_map(2, 7, 5, 2)};
+  const std::vector<float> got = pooled(maps, unit_box{0, 0, 1, 1});
+  REQUIRE(got.size() == 10);
+  size_t o = 0;
+  for (const auto& m : maps) {
+    std::vector<double> mean(m.c, 0.0);
+    for (size_t c = 0; c < m.c; ++c) {
+      for (size_t i = 0; i < m.h * m.w; ++i) mean[c] += m.v[c * m.h * m.w + i];
+      mean[c] /= double(m.h * m.w);
+    }
+    double n = 0;
+    for (double e : mean) n += e * e;
+    for (size_t c = 0; c < m.c; ++c) CHECK(got[o + c] == Approx(mean[c] / std::sqrt(n)).margin(1e-6));
+    o += m.c;
+  }
+}
+
+TEST_CASE("pool_region: any box matches the two-dimensional area-weighted reference", "[embed]") {
+  const std::vector<owned_map> maps = {make_map(4, 9, 9, 3), make_map(6, 72, 40, 4), make_map(3, 1, 1, 5)};
+  const unit_box boxes[] = {
+      {0.1f, 0.2f, 0.7f, 0.9f},     {0.33f, 0.01f, 0.34f, 0.02f},  // smaller than a cell of every map
+      {0.5f, 0.5f, 1.0f, 1.0f},     {0.0f, 0.0f, 0.111f, 1.0f},
+      {-0.3f, 0.25f, 0.6f, 1.7f},   // clipped to the frame
+      {0.15f, 0.15f, 0.85f, 0.85f}, // a centre crop
+  };
+  for (const unit_box& b : boxes) {
+    const std::vector<double> want = reference(maps, b);
+    const std::vector<float> got = pooled(maps, b);
+    REQUIRE(got.size() == want.size());
+    for (size_t i = 0; i < got.size(); ++i) CHECK(got[i] == Approx(want[i]).margin(2e-6));
+  }
+  // Clipping: a box reaching outside the frame pools what its part inside covers.
+  CHECK(pooled(maps, {-0.3f, 0.25f, 0.6f, 1.7f}) == pooled(maps, {0.0f, 0.25f, 0.6f, 1.0f}));
+}
+
+TEST_CASE("pool_region: a box within one cell gives that cell", "[embed]") {
+  const std::vector<owned_map> maps = {make_map(3, 4, 4, 6)};
+  const std::vector<float> got = pooled(maps, unit_box{0.52f, 0.27f, 0.73f, 0.48f});  // cell (x 2, y 1)
+  double n = 0;
+  for (size_t c = 0; c < 3; ++c) n += double(maps[0].v[(c * 4 + 1) * 4 + 2]) * maps[0].v[(c * 4 + 1) * 4 + 2];
+  for (size_t c = 0; c < 3; ++c) CHECK(got[c] == Approx(maps[0].v[(c * 4 + 1) * 4 + 2] / std::sqrt(n)));
+}
+
+TEST_CASE("pool_region: errors name what is wrong", "[embed]") {
+  const owned_map m = make_map(3, 4, 4, 7);
+  const feature_map v = m.view();
+  std::vector<float> out(3);
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  auto fails = [&](const feature_map* maps, size_t n, unit_box b, size_t out_size, const char* what) {
+    auto r = pool_region(maps, n, b, out.data(), out_size);
+    REQUIRE_FALSE(r);
+    CHECK(r.err().code == sf::status::invalid_argument);
+    CHECK_THAT(r.err().message, Catch::Contains(what));
+  };
+  fails(nullptr, 1, {}, 3, "no maps");
+  fails(&v, 0, {}, 3, "no maps");
+  fails(&v, 1, {nan, 0, 1, 1}, 3, "not finite");
+  fails(&v, 1, {0.5f, 0, 0.5f, 1}, 3, "empty");
+  fails(&v, 1, {1.2f, 0, 1.5f, 1}, 3, "empty");  // outside the frame
+  fails(&v, 1, {}, 4, "3 channels in all, the output has 4");
+  const feature_map empty{m.v.data(), 3, 0, 4};
+  fails(&empty, 1, {}, 3, "map 0 is empty");
+  CHECK_FALSE(pool_region(&v, 1, {}, nullptr, 3));
+}
