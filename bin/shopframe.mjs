@@ -21,10 +21,10 @@ const USAGE = `usage:
         [--adapt | --no-adapt] [--no-calibrate] [--cache DIR] [--embedder NAME|MANIFEST.json] [--threads N]
   shopframe catalog inspect INDEX.sfi [--json]
   shopframe search INDEX.sfi --vector FILE.json [-k 10] [--category PREFIX] [--min-score S] [--json]
-  shopframe analyze IMAGE... --catalog INDEX.sfi [-k 5] [--no-detector | --detector M] [--threads N] [--embedder M] [--json]
-  shopframe analyze VIDEO --catalog INDEX.sfi [--fps 2] [--detect-every 1] [--frames] [--threads N] [--embedder M] [--detector M] [--json]
-  shopframe eval --catalog INDEX.sfi --labeled QUERIES.jsonl [--report OUT.html] [--records OUT.jsonl] [--no-detector | --detector M] [--threads N] [--embedder M]
-  shopframe calibrate --catalog INDEX.sfi --labeled QUERIES.jsonl [-o OUT.sfi] [--max-false-rate 0.02] [--report OUT.html] [--embedder M] [--threads N]
+  shopframe analyze IMAGE... --catalog INDEX.sfi [-k 5] [--no-detector | --detector M] [--threads N] [--embedder M] [--no-one-pass] [--json]
+  shopframe analyze VIDEO --catalog INDEX.sfi [--fps 2] [--detect-every 1] [--frames] [--threads N] [--embedder M] [--detector M] [--no-one-pass] [--json]
+  shopframe eval --catalog INDEX.sfi --labeled QUERIES.jsonl [--report OUT.html] [--records OUT.jsonl] [--no-detector | --detector M] [--threads N] [--embedder M] [--no-one-pass]
+  shopframe calibrate --catalog INDEX.sfi --labeled QUERIES.jsonl [-o OUT.sfi] [--max-false-rate 0.02] [--report OUT.html] [--embedder M] [--no-one-pass] [--threads N]
         [--fps 2] [--category-min-in 20] [--category-min-out N (default max(20, 1/max-false-rate))]
 
 Products whose lines have no "embedding" are embedded from their images with the default
@@ -33,6 +33,10 @@ file, which comes from SHOPFRAME_MODELS or ../shared/models; --embedder picks an
 cached by image hash; with several images per product the build learns the catalog
 adaptation when a held-out check says it helps (--adapt forces it, --no-adapt disables it)
 and calibrates suggestion thresholds for <= 2% false suggestions (--no-calibrate skips it).
+
+--no-one-pass (analyze, eval, calibrate): an index of the default embedder is queried once per
+frame, every region pooled from the maps of one pass (models/mobilenetv2-f32-multiscale-maps288.json);
+with this flag, once per cropped region instead, as the catalog's images are embedded.
 
 --threads N: ONNX Runtime's threads for the models (default auto: the machine's cores, at most
 4). Results are the same for any N; on 2 cores 2 threads analysed a video in 0.66x the time of 1.

@@ -117,9 +117,9 @@ class vision {
   int frame_width() const { return frame_.width; }
   int frame_height() const { return frame_.height; }
   int detector_input_width() const { return det_geometry_.model_width; }
+  int detector_input_height() const { return det_geometry_.model_height; }
   int embedder_input_width() const { return emb_width_; }  // of the last prepareCrops
   int embedder_input_height() const { return emb_height_; }
-  int detector_input_height() const { return det_geometry_.model_height; }
 
   // ---- detection ----
   // Writes the detector's input tensor for the current frame; returns its view or null.

@@ -43,8 +43,9 @@ async function loadModel(role, m) {
   return { manifest: await manifestText(role, m), bytes: await fetchBytes(`${role} model`, m.bytes ?? m.url), source: m.url ?? role };
 }
 
-// From a list of embedders, the one the open index was built with (its CONF names it), else
-// the first: only that model's bytes are fetched. A manifest that is not JSON never matches.
+// From a list of embedders: a one-pass model compatible_with the open index's embedder (its
+// CONF names it) unless onePass is false, else the index's embedder itself, else the first;
+// only that model's bytes are fetched. A manifest that is not JSON never matches.
 async function chooseEmbedder(candidates, openIndex, onePass) {
   if (!Array.isArray(candidates)) return candidates;
   const texts = await Promise.all(candidates.map((m) => manifestText('embedder', m)));
