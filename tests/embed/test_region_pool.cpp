@@ -127,3 +127,62 @@ TEST_CASE("pool_region: errors name what is wrong", "[embed]") {
   fails(&empty, 1, {}, 3, "map 0 is empty");
   CHECK_FALSE(pool_region(&v, 1, {}, nullptr, 3));
 }
+
+TEST_CASE("pool_region: random maps and boxes, degenerate ones included, never crash and pool finite unit vectors", "[embed]") {
+  uint64_t state = 0x9e3779b97f4a7c15ull;
+  auto next = [&]() {  // splitmix64: deterministic
+    uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+  };
+  auto uniform = [&](double lo, double hi) { return lo + (hi - lo) * double(next() >> 11) / double(1ull << 53); };
+  const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
+  auto coordinate = [&]() -> float {
+    switch (next() % 12) {
+      case 0: return nan;
+      case 1: return next() % 2 ? inf : -inf;
+      case 2: return 0.0f;
+      case 3: return 1.0f;
+      case 4: return float(uniform(-1e6, 1e6));
+      case 5: return std::nextafter(1.0f, 2.0f);
+      default: return float(uniform(-0.2, 1.2));
+    }
+  };
+  size_t pooled_ok = 0, rejected = 0;
+  for (int round = 0; round < 3000; ++round) {
+    std::vector<owned_map> maps;
+    const size_t n = 1 + next() % 3;
+    for (size_t m = 0; m < n; ++m) maps.push_back(make_map(1 + next() % 4, 1 + next() % 9, 1 + next() % 9, unsigned(next() % 7)));
+    if (next() % 5 == 0)
+      for (float& v : maps[0].v) v = 0.0f;  // an all-zero map stays zero (no division by a zero norm)
+    const unit_box b{coordinate(), coordinate(), coordinate(), coordinate()};
+    std::vector<feature_map> views;
+    size_t dim = 0;
+    for (const auto& m : maps) views.push_back(m.view()), dim += m.c;
+    std::vector<float> out(dim);
+    const bool finite = std::isfinite(b.x0) && std::isfinite(b.y0) && std::isfinite(b.x1) && std::isfinite(b.y1);
+    const bool inside = finite && std::min(b.x1, 1.0f) > std::max(b.x0, 0.0f) && std::min(b.y1, 1.0f) > std::max(b.y0, 0.0f);
+    auto r = pool_region(views.data(), views.size(), b, out.data(), out.size());
+    INFO("round " << round << " box " << b.x0 << "," << b.y0 << "," << b.x1 << "," << b.y1);
+    REQUIRE(bool(r) == inside);
+    if (!r) {
+      ++rejected;
+      continue;
+    }
+    ++pooled_ok;
+    size_t o = 0;
+    for (const auto& m : maps) {
+      double norm = 0;
+      for (size_t c = 0; c < m.c; ++c) {
+        REQUIRE(std::isfinite(out[o + c]));
+        norm += double(out[o + c]) * out[o + c];
+      }
+      const bool zero = std::all_of(m.v.begin(), m.v.end(), [](float v) { return v == 0.0f; });
+      CHECK(norm == Approx(zero ? 0.0 : 1.0).margin(1e-5));
+      o += m.c;
+    }
+  }
+  CHECK(pooled_ok > 200);  // both outcomes are exercised (258 and 2742 with this seed)
+  CHECK(rejected > 1000);
+}
