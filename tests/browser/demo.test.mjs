@@ -115,11 +115,13 @@ test('demo: the sample video gets the right suggestions in their time windows, n
         `(${seg.from}-${seg.to} s${seg.expected === null ? ', not in the catalog' : ''})`);
     }
   }
-  // ... and most products in the catalog get one (abstaining is allowed, guessing is not).
+  // ... and every product in the catalog gets one within its window. (Until one embedder pass
+  // per frame the engine abstained on the oat milk and this asked for half; docs/web.md.)
   const products = truth.segments.filter((seg) => seg.expected !== null);
   const found = products.filter((seg) => suggestions.some((s) => s.from < seg.to && s.to >= seg.from && names(s, seg)));
   console.log(`products suggested: ${found.length}/${products.length} (${found.map((s) => s.id).join(', ')})`);
-  assert.ok(found.length * 2 >= products.length, `only ${found.length} of ${products.length} products got a suggestion`);
+  const missed = products.filter((seg) => !found.includes(seg)).map((seg) => `${seg.id} (${seg.from}-${seg.to} s)`);
+  assert.deepEqual(missed, [], `products without a suggestion in their window: ${missed.join(', ')}`);
 
   // Replay: seeking back and playing again reuses what was analysed (known slots are skipped).
   const replay = await page.evaluate(async () => {
