@@ -245,7 +245,7 @@ export async function defaultDetector() {
  * embedder run per request instead of one per region, js/engine.mjs).
  */
 export async function embedderFor(catalogBytes) {
-  const [{ loadIndex }, { isKnownModel, readManifest }, { DEFAULT_MODELS }] = await Promise.all([
+  const [{ loadIndex }, { isKnownModel, onePassVariant }, { DEFAULT_MODELS }] = await Promise.all([
     import('../js/shopframe.mjs'), import('../js/models.mjs'), import('../js/engine.mjs')]);
   let name = DEFAULT_MODELS.embedder;
   if (catalogBytes) {
@@ -257,8 +257,7 @@ export async function embedderFor(catalogBytes) {
       index.close();
     }
   }
-  const variant = (await readManifest(name)).manifest.one_pass;
-  return variant && isKnownModel(variant) ? variant : name;
+  return onePassVariant(name);
 }
 
 /** Opens the index (checksums verified) and, with `analyze`, checks it was built with that embedder. */

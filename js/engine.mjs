@@ -26,13 +26,10 @@ async function resolveDefaultModels(models, indexEmbedder, onePass) {
   const out = { ...models };
   for (const role of ['embedder', 'detector']) {
     if (out[role] === undefined || typeof out[role] === 'string') {
-      const { resolveModel, isKnownModel, readManifest } = await import('./models.mjs');
+      const { resolveModel, isKnownModel, onePassVariant } = await import('./models.mjs');
       const fromIndex = role === 'embedder' && out[role] === undefined && isKnownModel(indexEmbedder?.name);
       let name = fromIndex ? indexEmbedder.name : out[role] ?? DEFAULT_MODELS[role];
-      if (role === 'embedder' && out[role] === undefined && onePass !== false) {
-        const variant = (await readManifest(name)).manifest.one_pass;
-        if (variant && isKnownModel(variant)) name = variant;
-      }
+      if (role === 'embedder' && out[role] === undefined && onePass !== false) name = await onePassVariant(name);
       const r = await resolveModel(name);
       out[role] = { manifest: r.manifestText ?? r.manifest, bytes: r.bytes, source: r.path };
     }

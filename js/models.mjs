@@ -86,6 +86,15 @@ export function checkManifest(manifest, source = 'model manifest') {
   return { ...manifest, sha256: manifest.sha256.toLowerCase() };
 }
 
+/**
+ * The model a query should run for embedder NAME: its manifest's "one_pass" variant when that
+ * manifest names one that is known here (one embedder run per frame, js/engine.mjs), else NAME.
+ */
+export async function onePassVariant(name, options = {}) {
+  const variant = (await readManifest(name, options)).manifest.one_pass;
+  return variant && isKnownModel(variant, options) ? variant : name;
+}
+
 /** True when models/NAME.json exists (a plain name, not a path). */
 export function isKnownModel(name, { manifestDir = MANIFEST_DIR } = {}) {
   return typeof name === 'string' && /^[\w.-]+$/.test(name) && existsSync(join(manifestDir, `${name}.json`));

@@ -9,7 +9,7 @@
 //               { type: 'skipped', seq, reason } | { type: 'error', seq?, error: { code, message } } | { type: 'closed' }
 import * as ort from 'onnxruntime-web';
 
-import { createEngine } from '../engine.mjs';
+import { createEngine, embedderServesIndex } from '../engine.mjs';
 import { createLiveAnalyzer } from '../live.mjs';
 import { withPrecompiledOrtWasm } from '../ort_wasm.mjs';
 import { loadIndex, simdName } from '../shopframe.mjs';
@@ -54,8 +54,7 @@ async function chooseEmbedder(candidates, openIndex, onePass) {
   const same = (m) => want && (want.sha256 ? m.sha256?.toLowerCase() === want.sha256 : m.name === want.name);
   // A one-pass model (pooling "regions") compatible_with the index's embedder comes first: one
   // embedder run per frame instead of one per region (docs/quality.md, "One pass per frame").
-  const compatible = (m) => onePass !== false && m.pooling === 'regions' && want?.sha256 &&
-    m.compatible_with?.sha256?.toLowerCase() === want.sha256;
+  const compatible = (m) => onePass !== false && m.pooling === 'regions' && want?.sha256 && embedderServesIndex(m, want);
   let i = texts.findIndex((t) => compatible(parsed(t)));
   if (i < 0) i = texts.findIndex((t) => same(parsed(t)));
   return { ...candidates[Math.max(i, 0)], manifest: texts[Math.max(i, 0)] };

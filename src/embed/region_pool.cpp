@@ -46,10 +46,8 @@ result<void> pool_region(const feature_map* maps, size_t n_maps, unit_box box, f
     const feature_map& f = maps[m];
     const size_t fx = cover(x0 * f.width, x1 * f.width, f.width, wx);
     const size_t fy = cover(y0 * f.height, y1 * f.height, f.height, wy);
-    double area = 0;
-    for (float a : wx)
-      for (float b : wy) area += double(a) * b;
-    const float inv = area > 0 ? float(1.0 / area) : 0.0f;
+    const double area = (x1 - x0) * double(f.width) * (y1 - y0) * double(f.height);  // in cells, > 0
+    const float inv = float(1.0 / area);
     // Separable weights: per channel, each row's weighted sum, weighted by the row's share.
     // A few hundred thousand multiply-adds per region, about 1% of the pass that made the maps.
     for (size_t c = 0; c < f.channels; ++c) {
