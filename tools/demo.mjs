@@ -37,6 +37,13 @@ if (!process.argv.includes('--synthetic') && existsSync(join(grocery, 'classes.c
   }
   process.exit(0);
 }
+// No data set: say so (the in-browser demo needs it), run the synthetic CLI demo below, and
+// fail at the end if the browser demo was asked for.
+const missingData = !process.argv.includes('--synthetic');
+if (missingData) {
+  console.error(`shopframe demo: the Grocery Store Dataset is not at ${grocery} (no classes.csv there); set ` +
+    'SHOPFRAME_GROCERY=/path/to/grocery for the in-browser demo. Running the synthetic catalog demo instead.');
+}
 
 /**
  * The in-browser demo's files in build/demo/web: the catalog index (grocery products minus 10
@@ -98,3 +105,7 @@ cli('catalog', 'inspect', index);
 cli('search', index, '--vector', query, '-k', '5');
 cli('search', index, '--vector', query, '-k', '5', '--category', 'Fruit');
 console.log(`\ndemo files in ${out}`);
+if (missingData && serve) {
+  console.error(`shopframe demo: not serving the in-browser demo: it needs the Grocery Store Dataset (${grocery})`);
+  process.exit(2);
+}
