@@ -2,7 +2,7 @@
 // (fuzz/make_image_seeds.sh) and the manifests copied from models/:
 //   build/fuzz/sf_fuzz_seeds tests/fuzz/corpus
 // Deterministic: the same files every run. Formats of the detect and track seeds follow the
-// readers in fuzz/targets.h (fuzz_detect / fuzz_track): keep them in step.
+// readers in fuzz/harness/detect.h and track.h (fuzz_detect / fuzz_track): keep them in step.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
