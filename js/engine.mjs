@@ -53,6 +53,24 @@ export function embedderServesIndex(manifest, want) {
   return sha(m?.sha256) === want.sha256 || (m?.pooling === 'regions' && sha(m?.compatible_with?.sha256) === want.sha256);
 }
 
+/**
+ * Which of several embedder manifests (parsed objects; null for one that was not JSON, which
+ * never matches) to run for an index built with embedder `want` ({ name, sha256 } from its
+ * CONF, or undefined): a one-pass model compatible_with it unless onePass is false, else the
+ * same model, else the first in the list, as the node engine falls back to its default (with
+ * onePass false: the first that embeds crops). Returns an index (0 for an empty list).
+ */
+export function pickEmbedder(manifests, want, { onePass } = {}) {
+  const same = (m) => want && (want.sha256 ? m?.sha256?.toLowerCase() === want.sha256 : m?.name === want.name);
+  const compatible = (m) => onePass !== false && m?.pooling === 'regions' && want?.sha256 && embedderServesIndex(m, want);
+  const crops = (m) => onePass === false && m !== null && typeof m === 'object' && m.pooling !== 'regions';
+  for (const fits of [compatible, same, crops]) {
+    const i = manifests.findIndex(fits);
+    if (i >= 0) return i;
+  }
+  return 0;
+}
+
 export class Engine {
   #vision; #index; #ownsIndex; #policy; #options;
 

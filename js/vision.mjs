@@ -195,8 +195,11 @@ export class Vision {
     const shapes = info.outputs.map((name, slot) => {
       const t = out[name];
       if (!t) throw new ShopframeError('invalid_argument', `embedder ${info.name}: output '${name}' missing from the model`);
+      if (t.type !== 'float32') throw new ShopframeError('invalid_argument', `embedder ${info.name}: output '${name}' is ${t.type}, expected float32`);
       const view = raw.mapView(slot, t.data.length);
-      if (view === null) throw new ShopframeError('invalid_argument', `embedder ${info.name}: output '${name}' has ${t.data.length} values`);
+      if (view === null) {
+        throw new ShopframeError('invalid_argument', `embedder ${info.name}: output '${name}' has ${t.data.length} values (at most 100,000,000 per output)`);
+      }
       view.set(t.data);
       return t.dims.map(Number);
     });

@@ -259,6 +259,7 @@ class vision {
     if (embedder_.pooling != sf::embedding_pooling::regions) return bad("its manifest does not pool regions");
     if (count < 1 || size_t(count) > regions_.size())
       return bad("poolRegions: " + std::to_string(count) + " of " + std::to_string(regions_.size()) + " regions");
+    if (emb_width_ <= 0 || emb_height_ <= 0) return bad("poolRegions before prepareCrops(1)");
     const size_t n = shapes["length"].as<size_t>();
     if (n != embedder_.outputs.size() || n > k_max_maps)
       return bad(std::to_string(n) + " feature maps given, the manifest names " + std::to_string(embedder_.outputs.size()));
@@ -273,8 +274,16 @@ class vision {
       if (d[1] * d[2] * d[3] != double(maps_[s].size()))
         return bad(name + ": shape holds " + std::to_string(d[1] * d[2] * d[3]) + " values, " +
                    std::to_string(maps_[s].size()) + " were copied");
+      if (!sf::embed::map_fits_input(size_t(d[3]), size_t(d[2]), size_t(emb_width_), size_t(emb_height_)))
+        return bad(name + ": a " + std::to_string(size_t(d[3])) + "x" + std::to_string(size_t(d[2])) +
+                   " map (W x H) cannot be the " + std::to_string(emb_width_) + "x" + std::to_string(emb_height_) +
+                   " input at one stride");
       maps[s] = {maps_[s].data(), size_t(d[1]), size_t(d[2]), size_t(d[3])};
     }
+    // 1x1 outputs are pooled vectors: every region would get the same embedding.
+    if (std::all_of(maps.begin(), maps.end(), [](const auto& m) { return m.width == 1 && m.height == 1; }) &&
+        size_t(emb_width_) * size_t(emb_height_) > 1)
+      return bad("every output is 1x1, a pooled vector: one pass needs feature maps that keep where things are");
     const size_t dim = embedder_.embedding_dim;
     emb_output_.resize(dim * size_t(count));
     const float fw = float(frame_.width), fh = float(frame_.height);

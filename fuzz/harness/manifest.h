@@ -64,7 +64,7 @@ inline bool check_manifest(const sf::model_manifest& m) {
   // without it, the input size.
   if (in.size_multiple) SF_FUZZ_CHECK(in.width % in.size_multiple == 0 && in.height % in.size_multiple == 0);
   if (in.max_pixels) SF_FUZZ_CHECK(in.size_multiple != 0);
-  if (m.pooling == sf::embedding_pooling::regions) SF_FUZZ_CHECK(m.kind == sf::model_kind::embedding);
+  if (m.pooling == sf::embedding_pooling::regions) SF_FUZZ_CHECK(m.kind == sf::model_kind::embedding && !m.input.letterbox);
   static const int frames[][2] = {{1, 1}, {1280, 720}, {720, 1280}, {65536, 1}, {1, 65536}, {333, 777}};
   for (const auto& f : frames) {
     const sf::image::preprocess_options q = sf::preprocess_options_for(in, f[0], f[1]);

@@ -9,7 +9,7 @@
 //               { type: 'skipped', seq, reason } | { type: 'error', seq?, error: { code, message } } | { type: 'closed' }
 import * as ort from 'onnxruntime-web';
 
-import { createEngine, embedderServesIndex } from '../engine.mjs';
+import { createEngine, pickEmbedder } from '../engine.mjs';
 import { createLiveAnalyzer } from '../live.mjs';
 import { withPrecompiledOrtWasm } from '../ort_wasm.mjs';
 import { loadIndex, simdName } from '../shopframe.mjs';
@@ -43,21 +43,14 @@ async function loadModel(role, m) {
   return { manifest: await manifestText(role, m), bytes: await fetchBytes(`${role} model`, m.bytes ?? m.url), source: m.url ?? role };
 }
 
-// From a list of embedders: a one-pass model compatible_with the open index's embedder (its
-// CONF names it) unless onePass is false, else the index's embedder itself, else the first;
-// only that model's bytes are fetched. A manifest that is not JSON never matches.
+// From a list of embedders, the one pickEmbedder (js/engine.mjs) chooses for the open index's
+// CONF; only that model's bytes are fetched. A manifest that is not JSON never matches.
 async function chooseEmbedder(candidates, openIndex, onePass) {
   if (!Array.isArray(candidates)) return candidates;
   const texts = await Promise.all(candidates.map((m) => manifestText('embedder', m)));
-  const want = openIndex.config()?.embedder;
-  const parsed = (text) => { try { return JSON.parse(text); } catch { return {}; } };
-  const same = (m) => want && (want.sha256 ? m.sha256?.toLowerCase() === want.sha256 : m.name === want.name);
-  // A one-pass model (pooling "regions") compatible_with the index's embedder comes first: one
-  // embedder run per frame instead of one per region (docs/quality.md, "One pass per frame").
-  const compatible = (m) => onePass !== false && m.pooling === 'regions' && want?.sha256 && embedderServesIndex(m, want);
-  let i = texts.findIndex((t) => compatible(parsed(t)));
-  if (i < 0) i = texts.findIndex((t) => same(parsed(t)));
-  return { ...candidates[Math.max(i, 0)], manifest: texts[Math.max(i, 0)] };
+  const parsed = (text) => { try { return JSON.parse(text); } catch { return null; } };
+  const i = pickEmbedder(texts.map(parsed), openIndex.config()?.embedder, { onePass });
+  return { ...candidates[i], manifest: texts[i] };
 }
 
 async function init(msg) {

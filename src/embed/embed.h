@@ -65,6 +65,11 @@ struct unit_box {  // a region as fractions of the frame's width and height
 // clipping. out is unspecified after an error.
 result<void> pool_region(const feature_map* maps, size_t n_maps, unit_box box, float* out, size_t out_size);
 
+// Whether a map_w x map_h feature map can be the in_w x in_h input seen at one stride (each side
+// in / stride, rounded either way, as strided convolutions round). False for a map of swapped
+// sides or of another input, whose boxes would land in the wrong cells.
+bool map_fits_input(size_t map_w, size_t map_h, size_t in_w, size_t in_h);
+
 // ---- catalog adaptation: regularised linear discriminant analysis ----
 
 struct lda_options {

@@ -504,6 +504,10 @@ result<model_manifest> parse_model_manifest(std::string_view json, std::string_v
     if (!(seen & r.bit)) return c.fail(nullptr, r.name, "missing");
   if (m.pooling == embedding_pooling::regions && m.kind != model_kind::embedding)
     return c.fail(pooling_p, "pooling", "\"regions\" is for kind \"embedding\" only");
+  // Regions are pooled by their place in the frame, so the maps must cover the frame alone: a
+  // letterboxed input would put padding in the maps and every box in the wrong cells.
+  if (m.pooling == embedding_pooling::regions && m.input.letterbox)
+    return c.fail(pooling_p, "pooling", "\"regions\" needs a stretched input (\"input.letterbox\": false)");
   switch (m.kind) {
     case model_kind::embedding:
       if (!(seen & t_dim)) return c.fail(nullptr, "embedding_dim", "missing (required for kind \"embedding\")");

@@ -186,3 +186,47 @@ TEST_CASE("pool_region: random maps and boxes, degenerate ones included, never c
   CHECK(pooled_ok > 200);  // both outcomes are exercised (258 and 2742 with this seed)
   CHECK(rejected > 1000);
 }
+
+TEST_CASE("pool_region: a box of a tiny fraction of a cell and extreme activations still pool unit vectors", "[embed]") {
+  // Found in review: with float arithmetic the inverse area of a 1e-22-wide box overflowed
+  // (inf, then 0 * inf = NaN), and maps around 1e20 or 1e-24 skipped their L2 normalisation.
+  owned_map tiny_values = make_map(3, 9, 9, 0), huge_values = make_map(4, 9, 9, 1), plain = make_map(2, 9, 9, 2);
+  for (float& v : tiny_values.v) v *= 1e-24f;
+  for (float& v : huge_values.v) v *= 1e20f;
+  const std::vector<owned_map> maps = {tiny_values, huge_values, plain};
+  for (const float side : {0.5f, 1e-5f, 1e-22f, 1e-25f, 1e-38f}) {
+    // Below float precision at 0.3 a box must start at 0 to stay non-empty.
+    const unit_box box = side >= 1e-5f ? unit_box{0.3f, 0.6f, 0.3f + side, 0.6f + side} : unit_box{0, 0, side, side};
+    const std::vector<float> got = pooled(maps, box);
+    size_t o = 0;
+    for (const auto& m : maps) {
+      double norm = 0;
+      for (size_t c = 0; c < m.c; ++c) {
+        REQUIRE(std::isfinite(got[o + c]));
+        norm += double(got[o + c]) * got[o + c];
+      }
+      CHECK(norm == Approx(1.0).margin(1e-5));
+      o += m.c;
+    }
+    // Every map is scaled evenly, so the directions are the reference's.
+    const std::vector<double> want = reference(maps, box);
+    for (size_t i = 0; i < want.size(); ++i) CHECK(got[i] == Approx(want[i]).margin(1e-4));
+  }
+}
+
+TEST_CASE("map_fits_input: a map is its input at one stride, sides rounded either way", "[embed]") {
+  using sf::embed::map_fits_input;
+  // mobilenetv2-f32-multiscale-maps288 on a 16:9 frame: input 384x224, strides 32, 16, 8, 4.
+  CHECK(map_fits_input(12, 7, 384, 224));
+  CHECK(map_fits_input(24, 14, 384, 224));
+  CHECK(map_fits_input(96, 56, 384, 224));
+  CHECK(map_fits_input(10, 10, 299, 299));  // ceil(299 / 32)
+  CHECK(map_fits_input(9, 9, 299, 299));    // floor
+  CHECK(map_fits_input(1, 1, 224, 224));    // a global pool fits; the binding rejects all-1x1 outputs
+  CHECK(map_fits_input(4, 4, 16, 16));
+  CHECK_FALSE(map_fits_input(7, 12, 384, 224));  // sides swapped
+  CHECK_FALSE(map_fits_input(12, 12, 384, 224)); // a square map of a wide input
+  CHECK_FALSE(map_fits_input(3, 7, 384, 224));
+  CHECK_FALSE(map_fits_input(0, 7, 384, 224));
+  CHECK_FALSE(map_fits_input(12, 7, 0, 224));
+}

@@ -539,3 +539,27 @@ test('without models.embedder the engine uses the index\'s embedder when its man
   await assert.rejects(engineName(builtWithInt8, { embedder: 'mobilenetv2-f32-feat', detector: null }),
     (e) => e.code === 'invalid_argument' && /built with embedder mobilenetv2-feat/.test(e.message) && /engine has mobilenetv2-f32-feat/.test(e.message));
 });
+
+test('pickEmbedder: the browser worker\'s choice among listed embedders', async () => {
+  const { pickEmbedder } = await import('../../js/engine.mjs');
+  const sha = (c) => c.repeat(64);
+  const base = { name: 'base', sha256: sha('a') };
+  const maps = { name: 'maps', sha256: sha('b'), pooling: 'regions', compatible_with: { name: 'base', sha256: sha('a') } };
+  const other = { name: 'other', sha256: sha('c') };
+  const list = [maps, other, base];
+  const want = { name: 'base', sha256: sha('a') };
+  assert.equal(pickEmbedder(list, want), 0, 'the compatible one-pass model first');
+  assert.equal(pickEmbedder(list, want, { onePass: false }), 2, 'onePass false: the same model');
+  assert.equal(pickEmbedder(list, { name: 'other', sha256: sha('c') }), 1, 'another index: its own model, not the one-pass one');
+  assert.equal(pickEmbedder(list, { name: 'other', sha256: sha('C') }), 0, 'sha256 compared as given (CONF stores lower case)');
+  // Nothing known to match (no CONF, or a name without sha256 that no manifest has): the first,
+  // as node falls back to its default; with onePass false never a one-pass model.
+  assert.equal(pickEmbedder(list, undefined), 0);
+  assert.equal(pickEmbedder(list, undefined, { onePass: false }), 1);
+  assert.equal(pickEmbedder(list, { name: 'someone-elses' }, { onePass: false }), 1);
+  assert.equal(pickEmbedder([null, maps, base], undefined, { onePass: false }), 2, 'a manifest that was not JSON never matches');
+  assert.equal(pickEmbedder([maps], undefined, { onePass: false }), 0, 'only one-pass models: the first');
+  assert.equal(pickEmbedder([], want), 0);
+  // A one-pass model compatible with another embedder is not taken for this index.
+  assert.equal(pickEmbedder([{ ...maps, compatible_with: { name: 'x', sha256: sha('d') } }, base], want), 1);
+});

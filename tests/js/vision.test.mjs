@@ -556,6 +556,23 @@ test('a one-pass embedder ("pooling": "regions"): one run over the frame, every 
     } finally {
       await short.close();
     }
+    // Outputs that cannot place regions are refused, not pooled into one vector for every box
+    // (found in review): a model whose only output is already pooled (1x1) ...
+    const tiny = await plug(tinyFeatureMaps({ size: 4 }), {
+      name: 'pooled', size: 4, extra: { outputs: ['coarse'], pooling: 'regions', embedding_dim: 3 },
+    });
+    const pooled = await createVision({ embedder: tiny });
+    try {
+      pooled.setFrame(rgbaFrame(4, 4, bg, [1, 1, 3, 3], fg), 4, 4);
+      await pooled.detect();
+      await rejectsShopframe(() => pooled.embed(1), 'invalid_argument', /every output is 1x1/);
+    } finally {
+      await pooled.close();
+    }
+    // ... and a letterboxed input, whose maps would hold the padding (refused by the manifest parser).
+    await rejectsShopframe(
+      () => createVision({ embedder: { ...model, manifest: { ...model.manifest, input: { ...model.manifest.input, letterbox: true } } } }),
+      'parse_error', /stretched input/);
   } finally {
     await vision.close();
   }
