@@ -30,6 +30,12 @@ const engines = {
   'one pass per region (crops, baseline)': await createEngine({ index, numThreads, onePass: false }),
   'one pass per frame (pooled regions)': await createEngine({ index, numThreads }),
 };
+// Both sides must be what their names say, or the ratio compares crops with crops.
+const poolings = Object.values(engines).map((e) => e.vision.embedderInfo.pooling);
+if (poolings[0] === 'regions' || poolings[1] !== 'regions') {
+  console.error(`bench/one_pass: ${indexFile}'s embedder has no one-pass variant here (poolings: ${poolings.join(', ')})`);
+  process.exit(2);
+}
 const times = Object.fromEntries(Object.keys(engines).map((k) => [k, { embed: [], total: [] }]));
 let sameTop = 0;
 try {

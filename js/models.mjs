@@ -88,11 +88,17 @@ export function checkManifest(manifest, source = 'model manifest') {
 
 /**
  * The model a query should run for embedder NAME: its manifest's "one_pass" variant when that
- * manifest names one that is known here (one embedder run per frame, js/engine.mjs), else NAME.
+ * manifest names one that is known here and is compatible_with NAME's sha256 (one embedder run
+ * per frame, js/engine.mjs), else NAME.
  */
 export async function onePassVariant(name, options = {}) {
-  const variant = (await readManifest(name, options)).manifest.one_pass;
-  return variant && isKnownModel(variant, options) ? variant : name;
+  const base = (await readManifest(name, options)).manifest;
+  const variant = base.one_pass;
+  if (!variant || !isKnownModel(variant, options)) return name;
+  // Only a variant that names this very model back (by sha256) stands in for it: manifests that
+  // drifted apart would otherwise turn a working index into an embedder mismatch.
+  const compat = (await readManifest(variant, options)).manifest.compatible_with;
+  return compat?.sha256?.toLowerCase() === base.sha256 ? variant : name;
 }
 
 /** True when models/NAME.json exists (a plain name, not a path). */

@@ -291,7 +291,7 @@ class vision {
       const auto& b = regions_[size_t(i)].box;
       auto r = sf::embed::pool_region(maps.data(), n, {b.x0 / fw, b.y0 / fh, b.x1 / fw, b.y1 / fh},
                                       emb_output_.data() + dim * size_t(i), dim);
-      if (!r) return bad(r.err().message);
+      if (!r) return bad("region " + std::to_string(i) + ": " + r.err().message);
     }
     return val(emscripten::typed_memory_view(emb_output_.size(), emb_output_.data()));
   }

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-web';
 
 import { createVision } from '../../js/vision.mjs';
-import { MAX_MODEL_BYTES, cacheDir, checkManifest, modelDirs, resolveModel, sha256 } from '../../js/models.mjs';
+import { MAX_MODEL_BYTES, cacheDir, checkManifest, modelDirs, onePassVariant, resolveModel, sha256 } from '../../js/models.mjs';
 import { solidImage, tinyEmbedder, tinyEmbedderReference, writeManifest } from './lib/tiny_onnx.mjs';
 
 ort.env.wasm.numThreads = 1;
@@ -452,4 +452,25 @@ test('derived model: a source that is not an ONNX model fails with the tool\'s o
       (e) => e.code === 'not_found' && /garbage\.onnx: not a readable ONNX model/.test(e.message));
     assert.deepEqual(await listFiles(cache), []);
   });
+});
+
+test('onePassVariant: a one_pass variant stands in only when it names the model back by sha256', async () => {
+  await withTemp(async ({ models }) => {
+    await mkdir(models, { recursive: true });
+    const base = manifestFor(MODEL, { name: 'base', one_pass: 'maps' });
+    const write = (m) => writeFile(join(models, `${m.name}.json`), JSON.stringify(m));
+    const maps = { ...manifestFor(MODEL, { name: 'maps', pooling: 'regions' }), compatible_with: { name: 'base', sha256: base.sha256.toUpperCase() } };
+    await write(base);
+    await write(maps);
+    assert.equal(await onePassVariant('base', { manifestDir: models }), 'maps');
+    // Drifted apart: the variant names another sha256, so the model is used as it is.
+    await write({ ...maps, compatible_with: { name: 'base', sha256: '0'.repeat(64) } });
+    assert.equal(await onePassVariant('base', { manifestDir: models }), 'base');
+    // A variant that is not here, and a model without one.
+    await write({ ...base, one_pass: 'absent' });
+    assert.equal(await onePassVariant('base', { manifestDir: models }), 'base');
+    assert.equal(await onePassVariant('maps', { manifestDir: models }), 'maps');
+  });
+  // The shipped default names its one-pass variant, which names it back.
+  assert.equal(await onePassVariant('mobilenetv2-f32-multiscale'), 'mobilenetv2-f32-multiscale-maps288');
 });
