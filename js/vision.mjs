@@ -198,7 +198,7 @@ export class Vision {
       if (t.type !== 'float32') throw new ShopframeError('invalid_argument', `embedder ${info.name}: output '${name}' is ${t.type}, expected float32`);
       const view = raw.mapView(slot, t.data.length);
       if (view === null) {
-        throw new ShopframeError('invalid_argument', `embedder ${info.name}: output '${name}' has ${t.data.length} values (at most 100,000,000 per output)`);
+        throw new ShopframeError('invalid_argument', `embedder ${info.name}: output '${name}' has ${t.data.length} values; the feature maps may hold 64,000,000 in all`);
       }
       view.set(t.data);
       return t.dims.map(Number);

@@ -242,11 +242,17 @@ class vision {
   }
 
   // An embedder with "pooling": "regions" runs once on prepareCrops(1)'s full-frame tensor and
-  // outputs feature maps; JS copies output `slot` into mapView(slot, floats), then
-  // poolRegions(count, shapes) pools regions [0, count) over them (embed::pool_region) and
-  // returns the count x embeddingDim embeddings, or null.
+  // outputs feature maps; JS copies output `slot` into mapView(slot, floats) (null beyond 64 M
+  // values in all slots), then poolRegions(count, shapes) pools regions [0, count) over them
+  // (embed::pool_region) and returns the count x embeddingDim embeddings, or null.
   val map_view(int slot, double floats) {
-    if (slot < 0 || size_t(slot) >= k_max_maps || floats < 0 || floats > 1e8) return val::null();
+    if (slot < 0 || size_t(slot) >= k_max_maps || !(floats >= 0)) return val::null();
+    // All slots together stay far below the module's 2 GB memory cap (a failed allocation here
+    // would abort the module): maps288 on any frame holds about 1.4 M values.
+    double others = 0;
+    for (size_t s = 0; s < k_max_maps; ++s)
+      if (s != size_t(slot)) others += double(maps_[s].size());
+    if (others + floats > k_max_map_values) return val::null();
     maps_[size_t(slot)].resize(size_t(floats));
     return val(emscripten::typed_memory_view(maps_[size_t(slot)].size(), maps_[size_t(slot)].data()));
   }
@@ -325,6 +331,7 @@ class vision {
   std::vector<float> det_output_[3];
   int emb_width_ = 0, emb_height_ = 0;
   static constexpr size_t k_max_maps = 16;  // a manifest names at most 16 outputs
+  static constexpr double k_max_map_values = 64e6;  // in all slots (256 MB of floats)
   std::vector<float> maps_[k_max_maps], emb_output_;
   sf::image::geometry det_geometry_;
   std::vector<sf::det_region> regions_;

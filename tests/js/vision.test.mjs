@@ -577,3 +577,23 @@ test('a one-pass embedder ("pooling": "regions"): one run over the frame, every 
     await vision.close();
   }
 });
+
+test('mapView: the one-pass feature map slots refuse sizes beyond 64 M values in all, and NaN', async () => {
+  const { initCore } = await import('../../js/core.mjs');
+  const core = await initCore();
+  const raw = new core.Vision();
+  try {
+    const view = raw.mapView(0, 1000);
+    assert.ok(view instanceof Float32Array);
+    assert.equal(view.length, 1000);
+    assert.equal(raw.mapView(1, 64e6 - 999), null, 'the slots together would exceed the cap');
+    assert.equal(raw.mapView(1, 64e6 - 1000).length, 64e6 - 1000);
+    assert.equal(raw.mapView(1, 0).length, 0);
+    assert.equal(raw.mapView(0, 65e6), null);
+    assert.equal(raw.mapView(0, NaN), null);
+    assert.equal(raw.mapView(0, -1), null);
+    assert.equal(raw.mapView(16, 10), null, 'at most 16 slots');
+  } finally {
+    raw.delete();
+  }
+});
