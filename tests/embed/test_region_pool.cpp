@@ -60,6 +60,21 @@ std::vector<float> pooled(const std::vector<owned_map>& maps, unit_box b) {
   return out;
 }
 
+// Each map's block of out is finite and L2-normalised (all zero for an all-zero map).
+void check_unit_blocks(const std::vector<owned_map>& maps, const std::vector<float>& out) {
+  size_t o = 0;
+  for (const auto& m : maps) {
+    double norm = 0;
+    for (size_t c = 0; c < m.c; ++c) {
+      REQUIRE(std::isfinite(out[o + c]));
+      norm += double(out[o + c]) * out[o + c];
+    }
+    const bool zero = std::all_of(m.v.begin(), m.v.end(), [](float v) { return v == 0.0f; });
+    CHECK(norm == Approx(zero ? 0.0 : 1.0).margin(1e-5));
+    o += m.c;
+  }
+}
+
 }  // namespace
 
 TEST_CASE("pool_region: the whole frame is each map's global average, L2-normalised, concatenated", "[embed]") {
@@ -171,17 +186,7 @@ TEST_CASE("pool_region: random maps and boxes, degenerate ones included, never c
       continue;
     }
     ++pooled_ok;
-    size_t o = 0;
-    for (const auto& m : maps) {
-      double norm = 0;
-      for (size_t c = 0; c < m.c; ++c) {
-        REQUIRE(std::isfinite(out[o + c]));
-        norm += double(out[o + c]) * out[o + c];
-      }
-      const bool zero = std::all_of(m.v.begin(), m.v.end(), [](float v) { return v == 0.0f; });
-      CHECK(norm == Approx(zero ? 0.0 : 1.0).margin(1e-5));
-      o += m.c;
-    }
+    check_unit_blocks(maps, out);
   }
   CHECK(pooled_ok > 200);  // both outcomes are exercised (258 and 2742 with this seed)
   CHECK(rejected > 1000);
@@ -198,16 +203,7 @@ TEST_CASE("pool_region: a box of a tiny fraction of a cell and extreme activatio
     // Below float precision at 0.3 a box must start at 0 to stay non-empty.
     const unit_box box = side >= 1e-5f ? unit_box{0.3f, 0.6f, 0.3f + side, 0.6f + side} : unit_box{0, 0, side, side};
     const std::vector<float> got = pooled(maps, box);
-    size_t o = 0;
-    for (const auto& m : maps) {
-      double norm = 0;
-      for (size_t c = 0; c < m.c; ++c) {
-        REQUIRE(std::isfinite(got[o + c]));
-        norm += double(got[o + c]) * got[o + c];
-      }
-      CHECK(norm == Approx(1.0).margin(1e-5));
-      o += m.c;
-    }
+    check_unit_blocks(maps, got);  // no map here is all zero: every block has norm 1
     // Every map is scaled evenly, so the directions are the reference's.
     const std::vector<double> want = reference(maps, box);
     for (size_t i = 0; i < want.size(); ++i) CHECK(got[i] == Approx(want[i]).margin(1e-4));
