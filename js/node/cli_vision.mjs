@@ -172,7 +172,7 @@ function labeledQuery(q, where, dir, videos) {
   return { image: resolve(dir, q.image), shown: q.image, ...common };
 }
 
-async function readLabeled(path, { videos = false } = {}) {
+export async function readLabeled(path, { videos = false } = {}) {
   let text;
   try {
     text = await readFile(path, 'utf8');

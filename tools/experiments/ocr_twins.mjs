@@ -16,6 +16,10 @@ import { readFileSync, appendFileSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { execFileSync } from 'node:child_process';
 
+import { readLabeled } from '../../js/node/cli_vision.mjs';
+
+// A missing or bad file ends the run with its message, not a stack trace.
+process.on('uncaughtException', (e) => { console.error(`ocr_twins: ${e.message}`); process.exit(1); });
 const [assets, grocery, rowsPath, cachePath] = process.argv.slice(2);
 if (!cachePath) {
   console.error('usage: node tools/experiments/ocr_twins.mjs OCR_ASSETS_DIR GROCERY_BUILD_DIR NOVELTY_ROWS.jsonl OCR_CACHE.jsonl');
@@ -101,9 +105,8 @@ const jobs = [];
 for (const p of catalog.filter((p) => p.category.startsWith('Packages'))) {
   for (const im of p.images.slice(0, 13)) jobs.push({ role: 'catalog', product: p.id, path: resolve(grocery, im) });
 }
-for (const l of readFileSync(`${grocery}/queries-open-all.jsonl`, 'utf8').trim().split('\n')) {
-  const q = JSON.parse(l);
-  if (q.category?.startsWith('Packages')) jobs.push({ role: 'query', expected: q.expected, path: resolve(grocery, q.image) });
+for (const q of await readLabeled(`${grocery}/queries-open-all.jsonl`)) {
+  if (q.expectedCategory?.startsWith('Packages')) jobs.push({ role: 'query', expected: q.expected, path: q.image });
 }
 for (const [i, job] of jobs.entries()) {
   if (cached.has(job.path)) continue;

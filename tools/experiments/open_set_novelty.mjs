@@ -13,11 +13,13 @@
 //   node tools/experiments/open_set_novelty.mjs build/grocery/open.sfi build/grocery/open-raw.sfi \
 //        build/grocery/queries-open-all.jsonl build/grocery/novelty-rows.jsonl
 import { readFileSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import { createEngine } from '../../js/engine.mjs';
 import { loadIndex } from '../../js/shopframe.mjs';
 import { fuseMatches } from '../../js/decide.mjs';
+import { readLabeled } from '../../js/node/cli_vision.mjs';
 
+// A missing or bad file ends the run with its message, not a stack trace.
+process.on('uncaughtException', (e) => { console.error(`open_set_novelty: ${e.message}`); process.exit(1); });
 const [adaptedPath, rawPath, labeled, out] = process.argv.slice(2);
 if (!out) {
   console.error('usage: node tools/experiments/open_set_novelty.mjs ADAPTED.sfi RAW.sfi QUERIES.jsonl OUT_ROWS.jsonl');
@@ -25,14 +27,15 @@ if (!out) {
 }
 const engine = await createEngine({ index: readFileSync(adaptedPath) });
 const raw = await loadIndex(readFileSync(rawPath));
-const queries = readFileSync(labeled, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+const queries = await readLabeled(labeled);
+if (!queries.length) throw new Error(`${labeled}: no queries`);
 const rows = [];
 for (const q of queries) {
-  const res = await engine.analyzeEncoded(readFileSync(resolve(dirname(labeled), q.image)), { k: 71, embeddings: true });
+  const res = await engine.analyzeEncoded(readFileSync(q.image), { k: 71, embeddings: true });
   const rawTop = fuseMatches(res.regions.map((r) => raw.search(r.embedding, { k: 71, distinct: true })), 71);
   const rawScore = new Map(rawTop.map((m) => [m.id, m.score]));
   rows.push({
-    image: q.image, expected: q.expected, category: q.category,
+    image: q.shown, expected: q.expected, category: q.expectedCategory,
     adapted: res.top.slice(0, 10).map((m) => [m.id, +m.score.toFixed(4), m.category]),
     raw: rawTop.slice(0, 10).map((m) => [m.id, +m.score.toFixed(4)]),
     rawOfTop1: rawScore.get(res.top[0].id) ?? null,
